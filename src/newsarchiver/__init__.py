@@ -1,0 +1,3 @@
+"""newsarchiver: archive news articles as versioned, diffable snapshots."""
+
+__version__ = "0.1.0"

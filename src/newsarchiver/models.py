@@ -1,0 +1,214 @@
+"""Values passed between stages: frozen dataclasses, nothing else.
+
+The hand-offs are::
+
+    FetchRequest -> fetch -> FetchResult -> extract -> Article
+                  -> pipeline -> Snapshot -> store -> Outcome / Version / FetchLogEntry
+    pipeline -> RunReport
+
+All datetimes are timezone-aware (UTC unless the source said otherwise).
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Literal
+
+
+@dataclass(frozen=True, slots=True)
+class FetchRequest:
+    """One URL to fetch, with what the archive knows for a conditional GET."""
+
+    url: str
+    etag: str | None = None
+    last_modified: str | None = None
+    #: Typed by the user on the command line: may reach private addresses
+    #: (its redirects are still checked).
+    user_supplied: bool = False
+    #: Obey robots.txt for this URL (a per-source switch).
+    obey_robots: bool = True
+    #: "page": only HTML/XHTML is accepted (for extraction); "feed": RSS, Atom,
+    #: sitemap XML (gzipped too) and HTML section pages are accepted (for discovery).
+    kind: Literal["page", "feed"] = "page"
+
+
+@dataclass(frozen=True, slots=True)
+class FetchResult:
+    """A successful response: 2xx with an HTML body, or 304 Not Modified."""
+
+    url: str
+    final_url: str
+    status: int
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    #: The body after content decoding (gzip, br, ...); empty for a 304.
+    body: bytes = b""
+    #: The body decoded to text (BOM, HTTP charset, <meta>, detection); None for a 304.
+    text: str | None = None
+    encoding: str | None = None
+    #: Every URL visited before ``final_url``, in order.
+    redirects: tuple[str, ...] = ()
+
+    @property
+    def not_modified(self) -> bool:
+        return self.status == 304
+
+
+@dataclass(frozen=True, slots=True)
+class DiscoveredLink:
+    """An article URL found in a feed, sitemap or section page."""
+
+    url: str
+    #: When the listing says the article last changed (feed ``updated``, sitemap
+    #: ``lastmod``, Google News ``publication_date``), if it says.
+    updated: datetime | None = None
+    title: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """Per-source extraction rules from sources.toml (CSS selectors)."""
+
+    body_selector: str | None = None
+    remove_selectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """What extraction makes of a page: a clean body and its metadata."""
+
+    body: str
+    url: str | None = None
+    canonical_url: str | None = None
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    #: The body lightly marked up: ``## `` headings, ``- `` list items, ``> `` quotes.
+    structured: str = ""
+    #: Remarks about this extraction worth logging (e.g. a site selector that missed).
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class RawPage:
+    """A raw response body, stored once, addressed by its SHA-256."""
+
+    sha256: str
+    body: bytes
+    content_type: str | None = None
+    encoding: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """One successful observation of an article, ready for the store."""
+
+    url: str
+    article: Article
+    content_hash: str
+    seen_at: datetime
+    raw: RawPage | None = None
+    source: str | None = None
+
+
+class Outcome(enum.StrEnum):
+    """What one fetch of one URL came to, as recorded in the fetch log."""
+
+    NEW = "new"  # first version of a new article
+    CHANGED = "changed"  # a new version of a known article
+    UNCHANGED = "unchanged"  # same content as the latest version
+    NOT_MODIFIED = "not_modified"  # HTTP 304
+    FAILED = "failed"  # fetch or extraction error; never a version
+    SKIPPED = "skipped"  # refused by policy (robots.txt, SSRF guard, content type)
+
+
+@dataclass(frozen=True, slots=True)
+class Fetch:
+    """A fetch-log entry: one attempt on one URL."""
+
+    url: str
+    fetched_at: datetime
+    outcome: Outcome
+    duration_ms: int = 0
+    status: int | None = None
+    final_url: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    raw_sha256: str | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+    version: int | None = None
+    notes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Version:
+    """One stored version of an article."""
+
+    url: str
+    number: int
+    first_seen: datetime
+    last_seen: datetime
+    times_seen: int
+    content_hash: str
+    body: str
+    structured: str = ""
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    raw_sha256: str | None = None
+    words_added: int = 0
+    words_removed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class SaveResult:
+    """What the store did with a snapshot."""
+
+    outcome: Outcome
+    article_id: int
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
+class UrlReport:
+    """The result for one URL in a run."""
+
+    url: str
+    outcome: Outcome
+    version: int | None = None
+    error_class: str | None = None
+    error_message: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RunReport:
+    """Summary of one pass over a set of URLs."""
+
+    started_at: datetime
+    finished_at: datetime
+    results: tuple[UrlReport, ...] = field(default_factory=tuple)
+
+    def count(self, outcome: Outcome) -> int:
+        return sum(1 for r in self.results if r.outcome is outcome)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {o.value: self.count(o) for o in Outcome}
+
+    @property
+    def archived_any(self) -> bool:
+        """True when at least one URL was fetched successfully (any non-failure)."""
+        return any(r.outcome not in (Outcome.FAILED, Outcome.SKIPPED) for r in self.results)
