@@ -1,0 +1,154 @@
+"""What counts as a change, and word-level diffs between versions.
+
+``content_hash`` fingerprints what a reader sees: the headline and the body,
+normalised so that invisible differences (Unicode normalisation form, runs of
+whitespace, zero-width spaces, soft hyphens) never make a new version. The stored
+text itself is never altered.
+
+``diff_texts`` aligns paragraphs first, then words inside the paragraphs that
+changed, so an edit reads as the sentence that changed, not as a reshuffle.
+Renderers for text (optionally coloured), JSON and self-contained HTML are in
+:mod:`newsarchiver.diff.render`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from typing import Literal
+
+from newsarchiver.models import Article
+
+#: Characters that render as nothing: zero-width space, word joiner, BOM, soft hyphen.
+#: ZWJ and ZWNJ are kept: they change how Persian, Arabic and Indic text is shaped.
+_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"), None)
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_WORD = re.compile(r"\S+")
+
+Op = Literal["equal", "insert", "delete"]
+
+
+def normalize_paragraph(text: str) -> str:
+    """NFC, invisible characters dropped, all whitespace runs as one space."""
+    return " ".join(unicodedata.normalize("NFC", text).translate(_INVISIBLE).split())
+
+
+def paragraphs(text: str) -> list[str]:
+    """The non-empty, normalised paragraphs of a body (blank-line separated)."""
+    return [p for p in map(normalize_paragraph, _PARAGRAPH_BREAK.split(text)) if p]
+
+
+def normalize_text(text: str) -> str:
+    """The form that content hashes and diffs compare."""
+    return "\n\n".join(paragraphs(text))
+
+
+def content_hash(article: Article) -> str:
+    """SHA-256 of the normalised headline and body: equal hashes mean no real edit."""
+    title = normalize_paragraph(article.title or "")
+    payload = f"{title}\n\n\n{normalize_text(article.body)}"
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def count_words(text: str) -> int:
+    return len(_WORD.findall(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A run of text that is equal in both versions, inserted, or deleted."""
+
+    op: Op
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ParagraphDiff:
+    """One paragraph of the new text (or a removed one), as chunks."""
+
+    index: int  # position in the new text (for a wholly deleted paragraph: where it was)
+    chunks: tuple[Chunk, ...]
+
+    @property
+    def changed(self) -> bool:
+        return any(c.op != "equal" for c in self.chunks)
+
+
+@dataclass(frozen=True, slots=True)
+class TextDiff:
+    """A word-level diff of two texts, paragraph by paragraph."""
+
+    paragraphs: tuple[ParagraphDiff, ...]
+
+    @property
+    def words_added(self) -> int:
+        return sum(count_words(c.text) for p in self.paragraphs for c in p.chunks
+                   if c.op == "insert")
+
+    @property
+    def words_removed(self) -> int:
+        return sum(count_words(c.text) for p in self.paragraphs for c in p.chunks
+                   if c.op == "delete")
+
+    @property
+    def changed(self) -> tuple[ParagraphDiff, ...]:
+        return tuple(p for p in self.paragraphs if p.changed)
+
+
+def _merge(chunks: list[Chunk]) -> tuple[Chunk, ...]:
+    out: list[Chunk] = []
+    for c in chunks:
+        if not c.text:
+            continue
+        if out and out[-1].op == c.op:
+            out[-1] = Chunk(c.op, f"{out[-1].text} {c.text}")
+        else:
+            out.append(c)
+    return tuple(out)
+
+
+def _word_chunks(old: Sequence[str], new: Sequence[str]) -> tuple[Chunk, ...]:
+    matcher = SequenceMatcher(None, old, new, autojunk=False)
+    chunks: list[Chunk] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            chunks.append(Chunk("equal", " ".join(new[j1:j2])))
+            continue
+        chunks.append(Chunk("delete", " ".join(old[i1:i2])))
+        chunks.append(Chunk("insert", " ".join(new[j1:j2])))
+    return _merge(chunks)
+
+
+def _replaced_block(old: list[str], new: list[str], start: int) -> Iterator[ParagraphDiff]:
+    """Pair up paragraphs of a replaced block and diff each pair word by word."""
+    for k in range(max(len(old), len(new))):
+        o = old[k].split() if k < len(old) else []
+        n = new[k].split() if k < len(new) else []
+        yield ParagraphDiff(start + min(k, max(len(new) - 1, 0)), _word_chunks(o, n))
+
+
+def diff_texts(old: str, new: str) -> TextDiff:
+    """Word-level diff of two bodies, aligned paragraph by paragraph."""
+    a, b = paragraphs(old), paragraphs(new)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    out: list[ParagraphDiff] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            out.extend(ParagraphDiff(j1 + k, (Chunk("equal", p),)) for k, p in enumerate(b[j1:j2]))
+        elif tag == "insert":
+            out.extend(ParagraphDiff(j1 + k, (Chunk("insert", p),)) for k, p in enumerate(b[j1:j2]))
+        elif tag == "delete":
+            out.extend(ParagraphDiff(j1, (Chunk("delete", p),)) for p in a[i1:i2])
+        else:
+            out.extend(_replaced_block(a[i1:i2], b[j1:j2], j1))
+    return TextDiff(tuple(out))
+
+
+def word_delta(old: str, new: str) -> tuple[int, int]:
+    """(words added, words removed) going from ``old`` to ``new``."""
+    d = diff_texts(old, new)
+    return d.words_added, d.words_removed

@@ -1,0 +1,264 @@
+"""The archiving pipeline: fetch -> extract -> fingerprint -> store, one URL at a time.
+
+Each URL fails alone: a :class:`~newsarchiver.errors.NewsArchiverError` from any
+stage is recorded in the fetch log and the run goes on. Any other exception is a
+bug and propagates. Writes happen one URL at a time, each in its own transaction,
+so a run killed at any point loses at most the URLs in flight.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from newsarchiver.config import Settings, Source
+from newsarchiver.diff import content_hash
+from newsarchiver.errors import (
+    FetchError,
+    FetchRefused,
+    InvalidURL,
+    NewsArchiverError,
+    UnsupportedContentType,
+)
+from newsarchiver.extract import extract
+from newsarchiver.fetch import Fetcher, read_local
+from newsarchiver.models import (
+    Article,
+    Fetch,
+    FetchRequest,
+    FetchResult,
+    Outcome,
+    RawPage,
+    RunReport,
+    SiteRules,
+    Snapshot,
+    UrlReport,
+)
+from newsarchiver.store import Archive
+from newsarchiver.urls import normalize_url
+
+log = logging.getLogger("newsarchiver.pipeline")
+
+Clock = Callable[[], datetime]
+Progress = Callable[[UrlReport], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Target:
+    """One page to archive."""
+
+    #: The page's address. For a saved page it names the original address; when it
+    #: is None the page's own canonical URL is used.
+    url: str | None
+    source: Source | None = None
+    #: Named on the command line: may reach private addresses (not its redirects).
+    user_supplied: bool = False
+    #: A saved page named on the command line.
+    local_path: Path | None = None
+
+    @property
+    def rules(self) -> SiteRules | None:
+        return self.source.rules if self.source else None
+
+    @property
+    def label(self) -> str:
+        return self.url or (self.local_path.as_uri() if self.local_path else "")
+
+
+def source_targets(settings: Settings, names: Iterable[str] = ()) -> list[Target]:
+    """The article URLs listed in the configuration (all sources, or those named)."""
+    wanted = set(names)
+    return [
+        Target(url, source=s)
+        for s in settings.sources
+        if not wanted or s.name in wanted
+        for url in s.articles
+    ]
+
+
+def _same_site(a: str, b: str) -> bool:
+    def site(u: str) -> str:
+        host = (urlsplit(u).hostname or "").lower()
+        for prefix in ("www.", "m.", "amp.", "mobile."):
+            host = host.removeprefix(prefix)
+        return host
+
+    return site(a) == site(b)
+
+
+def _aliases(requested: str, result: FetchResult, canonical: str | None,
+             tracking: Sequence[str]) -> tuple[str, list[str]]:
+    """The article's identity URL and every URL it was reached by.
+
+    A canonical URL on another site is not trusted as identity (a page cannot
+    claim to be another site's article), but the final URL after redirects is.
+    """
+    urls = [requested]
+    try:
+        final = normalize_url(result.final_url, tracking_params=tracking)
+        urls.append(final)
+    except NewsArchiverError:
+        final = requested
+    identity = final
+    if canonical:
+        try:
+            canon = normalize_url(canonical, tracking_params=tracking)
+        except NewsArchiverError:
+            canon = None
+        if canon and _same_site(canon, final):
+            identity = canon
+            urls.append(canon)
+    return identity, list(dict.fromkeys(urls))
+
+
+class _Run:
+    """State of one pass: the fetcher, the archive and the clock."""
+
+    def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher,
+                 clock: Clock) -> None:
+        self.settings = settings
+        self.archive = archive
+        self.fetcher = fetcher
+        self.clock = clock
+        self.tracking = settings.fetch.tracking_params
+
+    async def _get(self, target: Target, url: str | None) -> FetchResult:
+        if target.local_path is not None:
+            return await asyncio.to_thread(read_local, target.local_path, url)
+        assert url is not None
+        etag, last_modified = self.archive.conditional_headers(url)
+        request = FetchRequest(
+            url=url, etag=etag, last_modified=last_modified,
+            user_supplied=target.user_supplied,
+            obey_robots=target.source.obey_robots if target.source else True,
+        )
+        return await self.fetcher.fetch(request)
+
+    def _identity(self, target: Target, url: str | None, result: FetchResult,
+                  canonical: str | None) -> tuple[str, list[str]]:
+        if url is None:  # a saved page with no --url: its canonical URL names it
+            if not canonical:
+                raise InvalidURL(
+                    "the saved page names no canonical URL; give its original address "
+                    "with --url", url=target.label)
+            url = normalize_url(canonical, tracking_params=self.tracking)
+            return url, [url]
+        if target.local_path is not None:
+            result = replace(result, final_url=url)
+        return _aliases(url, result, canonical, self.tracking)
+
+    async def one(self, target: Target) -> UrlReport:
+        started = self.clock()
+        t0 = time.monotonic()
+        source = target.source.name if target.source else None
+        entry = Fetch(url=target.label, fetched_at=started, outcome=Outcome.FAILED)
+
+        def elapsed() -> int:
+            return int((time.monotonic() - t0) * 1000)
+
+        try:
+            url = (normalize_url(target.url, tracking_params=self.tracking)
+                   if target.url is not None else None)
+            entry = replace(entry, url=url or target.label)
+            result = await self._get(target, url)
+            entry = replace(
+                entry, status=result.status, final_url=result.final_url, etag=result.etag,
+                last_modified=result.last_modified,
+            )
+            if result.not_modified:
+                entry = replace(entry, outcome=Outcome.NOT_MODIFIED, duration_ms=elapsed())
+                self.archive.log_fetch(entry, source=source)
+                return UrlReport(entry.url, Outcome.NOT_MODIFIED)
+            article = extract(result.text or "", url=url or result.final_url,
+                              rules=target.rules)
+            identity, aliases = self._identity(target, url, result, article.canonical_url)
+            raw = RawPage(
+                sha256=hashlib.sha256(result.body).hexdigest(), body=result.body,
+                content_type=result.content_type, encoding=result.encoding,
+            )
+            snapshot = Snapshot(
+                url=identity, article=article, content_hash=content_hash(article),
+                seen_at=started, raw=raw, source=source,
+            )
+            entry = replace(entry, url=url or identity, raw_sha256=raw.sha256,
+                            duration_ms=elapsed(), notes=article.notes, outcome=Outcome.NEW)
+            saved = self.archive.save(snapshot, entry, aliases=aliases)
+            for note in article.notes:
+                log.warning("%s: %s", entry.url, note)
+            return UrlReport(entry.url, saved.outcome, version=saved.version)
+        except NewsArchiverError as exc:
+            outcome = (Outcome.SKIPPED if isinstance(exc, FetchRefused | UnsupportedContentType)
+                       else Outcome.FAILED)
+            status = exc.status if isinstance(exc, FetchError) else entry.status
+            final = exc.final_url if isinstance(exc, FetchError) else entry.final_url
+            entry = replace(
+                entry, outcome=outcome, status=status, final_url=final, duration_ms=elapsed(),
+                error_class=type(exc).__name__, error_message=exc.message,
+            )
+            self.archive.log_fetch(entry, source=source)
+            return UrlReport(entry.url, outcome, error_class=entry.error_class,
+                             error_message=entry.error_message)
+
+
+async def archive_targets_async(
+    targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Archive every target; see :func:`archive_targets`."""
+    started = clock()
+    results: list[UrlReport] = []
+    # The same URL twice in one pass is fetched once.
+    pending = iter({t.label: t for t in targets}.values())
+    async with Fetcher(settings.fetch) as fetcher:
+        run = _Run(settings, archive, fetcher, clock)
+
+        async def worker() -> None:
+            for target in pending:  # shared iterator: each target taken once
+                report = await run.one(target)
+                results.append(report)
+                _log_result(report)
+                if progress:
+                    progress(report)
+
+        await asyncio.gather(*(worker() for _ in range(settings.fetch.concurrency)))
+    return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
+
+
+def archive_targets(
+    targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
+    progress: Progress | None = None,
+) -> RunReport:
+    """Fetch, extract and store each target; never raise for a single URL's failure."""
+    return asyncio.run(archive_targets_async(
+        targets, settings=settings, archive=archive, clock=clock, progress=progress))
+
+
+def _log_result(r: UrlReport) -> None:
+    if r.outcome in (Outcome.FAILED, Outcome.SKIPPED):
+        log.warning("%s %s: %s: %s", r.outcome.value, r.url, r.error_class, r.error_message)
+    else:
+        suffix = f" (version {r.version})" if r.version else ""
+        log.info("%s %s%s", r.outcome.value, r.url, suffix)
+
+
+def extract_target(target: Target, settings: Settings) -> tuple[FetchResult, Article]:
+    """Fetch (or read) one page and extract it, storing nothing."""
+
+    async def go() -> FetchResult:
+        if target.local_path is not None:
+            return await asyncio.to_thread(read_local, target.local_path, target.url)
+        assert target.url is not None
+        url = normalize_url(target.url, tracking_params=settings.fetch.tracking_params)
+        async with Fetcher(settings.fetch) as fetcher:
+            return await fetcher.fetch(FetchRequest(url=url, user_supplied=target.user_supplied))
+
+    result = asyncio.run(go())
+    article = extract(result.text or "", url=target.url or result.final_url, rules=target.rules)
+    return result, article
