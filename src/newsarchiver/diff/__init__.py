@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from typing import Literal
@@ -27,7 +27,9 @@ from newsarchiver.models import Article
 #: ZWJ and ZWNJ are kept: they change how Persian, Arabic and Indic text is shaped.
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"), None)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_WORD = re.compile(r"\S+")
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+#: Words, runs of whitespace and single punctuation marks: diffs compare these.
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]")
 
 Op = Literal["equal", "insert", "delete"]
 
@@ -105,29 +107,30 @@ def _merge(chunks: list[Chunk]) -> tuple[Chunk, ...]:
         if not c.text:
             continue
         if out and out[-1].op == c.op:
-            out[-1] = Chunk(c.op, f"{out[-1].text} {c.text}")
+            out[-1] = Chunk(c.op, out[-1].text + c.text)
         else:
             out.append(c)
     return tuple(out)
 
 
-def _word_chunks(old: Sequence[str], new: Sequence[str]) -> tuple[Chunk, ...]:
-    matcher = SequenceMatcher(None, old, new, autojunk=False)
+def _word_chunks(old: str, new: str) -> tuple[Chunk, ...]:
+    a, b = _TOKEN.findall(old), _TOKEN.findall(new)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
     chunks: list[Chunk] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            chunks.append(Chunk("equal", " ".join(new[j1:j2])))
+            chunks.append(Chunk("equal", "".join(b[j1:j2])))
             continue
-        chunks.append(Chunk("delete", " ".join(old[i1:i2])))
-        chunks.append(Chunk("insert", " ".join(new[j1:j2])))
+        chunks.append(Chunk("delete", "".join(a[i1:i2])))
+        chunks.append(Chunk("insert", "".join(b[j1:j2])))
     return _merge(chunks)
 
 
 def _replaced_block(old: list[str], new: list[str], start: int) -> Iterator[ParagraphDiff]:
     """Pair up paragraphs of a replaced block and diff each pair word by word."""
     for k in range(max(len(old), len(new))):
-        o = old[k].split() if k < len(old) else []
-        n = new[k].split() if k < len(new) else []
+        o = old[k] if k < len(old) else ""
+        n = new[k] if k < len(new) else ""
         yield ParagraphDiff(start + min(k, max(len(new) - 1, 0)), _word_chunks(o, n))
 
 

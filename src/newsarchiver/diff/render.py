@@ -52,7 +52,7 @@ def _inline(chunks: Iterable[Chunk], color: bool) -> str:
             parts.append(f"{_RED if c.op == 'delete' else _GREEN}{c.text}{_RESET}")
         else:
             parts.append(f"[-{c.text}-]" if c.op == "delete" else f"{{+{c.text}+}}")
-    return " ".join(parts)
+    return "".join(parts)
 
 
 def render_text(d: VersionDiff, *, color: bool = False) -> str:
@@ -117,7 +117,7 @@ def _html_chunks(chunks: Iterable[Chunk]) -> str:
         text = html.escape(c.text, quote=False)
         tag = {"equal": "", "delete": "del", "insert": "ins"}[c.op]
         out.append(f"<{tag}>{text}</{tag}>" if tag else text)
-    return " ".join(out)
+    return "".join(out)
 
 
 def render_html(d: VersionDiff) -> str:
