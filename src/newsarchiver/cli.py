@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -26,7 +27,13 @@ from newsarchiver.config import DEFAULT_DATABASE, Settings, load_settings
 from newsarchiver.diff.render import VersionDiff, render_html, render_json, render_text
 from newsarchiver.errors import ConfigError, InvalidURL, NewsArchiverError, NotFound
 from newsarchiver.models import Article, RunReport, UrlReport, Version
-from newsarchiver.pipeline import Target, archive_targets, extract_target, source_targets
+from newsarchiver.pipeline import (
+    PassOptions,
+    Target,
+    archive_targets,
+    extract_target,
+    run_pass,
+)
 from newsarchiver.store import Archive, upgrade
 from newsarchiver.urls import normalize_url
 
@@ -130,24 +137,29 @@ def main(verbose: int) -> None:
     _setup_logging(verbose)
 
 
-def _run_with_progress(ctx: Context, targets: list[Target]) -> RunReport:
-    """Archive targets: a progress bar on a terminal, log lines otherwise (cron)."""
+@contextmanager
+def _progress(total: int | None) -> Iterator[Callable[[UrlReport], None] | None]:
+    """A progress bar on a terminal; None (plain log lines) otherwise, e.g. under cron."""
+    if not sys.stderr.isatty() or (total is not None and total < 2):
+        yield None
+        return
     pipeline_log = logging.getLogger("newsarchiver.pipeline")
-    if not sys.stderr.isatty() or len(targets) < 2:
-        with ctx.archive() as archive:
-            return archive_targets(targets, settings=ctx.settings, archive=archive,
-                                   clock=ctx.now)
     previous = pipeline_log.level
     pipeline_log.setLevel(logging.WARNING)  # the bar replaces per-URL info lines
     try:
-        with click.progressbar(length=len(targets), label="archiving", file=sys.stderr,
-                               show_pos=True) as bar, ctx.archive() as archive:
+        if total is None:  # a pass: the number of due articles is not known up front
+            done = [0]
 
-            def step(_: UrlReport) -> None:
-                bar.update(1)
+            def count(_: UrlReport) -> None:
+                done[0] += 1
+                click.echo(f"\rarchiving: {done[0]} pages", nl=False, err=True)
 
-            return archive_targets(targets, settings=ctx.settings, archive=archive,
-                                   clock=ctx.now, progress=step)
+            yield count
+            click.echo("", err=True)
+        else:
+            with click.progressbar(length=total, label="archiving", file=sys.stderr,
+                                   show_pos=True) as bar:
+                yield lambda _: bar.update(1)
     finally:
         pipeline_log.setLevel(previous)
 
@@ -176,28 +188,115 @@ def _finish(report: RunReport, as_json: bool) -> None:
         sys.exit(1)
 
 
+def worker_name() -> str:
+    """Identifies this process in leases: host and pid."""
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
 @main.command()
 @common_options
 @click.option("--source", "sources", multiple=True, metavar="NAME",
               help="Only this source (repeatable).")
+@click.option("--budget", type=click.IntRange(min=0), default=1000, show_default=True,
+              help="Due articles fetched in this pass, at most (most overdue first).")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @handle_errors
-def run(config: str | None, db: str | None, sources: tuple[str, ...], as_json: bool) -> None:
-    """One safe, idempotent pass over the configured sources (for cron).
+def run(config: str | None, db: str | None, sources: tuple[str, ...], budget: int,
+        as_json: bool) -> None:
+    """One safe, idempotent pass: discover new articles, fetch what is due, exit.
+
+    Meant for cron. Overlapping runs, on one machine or many sharing a PostgreSQL
+    archive, never fetch the same article twice.
 
     \b
-    Example:
-        newsarchiver run --config config/sources.toml --db newsarchiver.db
+    Example (crontab, every 15 minutes):
+        */15 * * * *  cd /srv/news && newsarchiver run >> run.log 2>&1
     """
     ctx = Context(config, db)
     if ctx.config_path is None:
         raise ConfigError("no configuration: pass --config or create config/sources.toml")
     for name in sources:
         ctx.settings.source(name)
-    targets = source_targets(ctx.settings, sources)
-    if not targets:
-        log.warning("no article URLs configured in %s", ctx.config_path)
-    _finish(_run_with_progress(ctx, targets), as_json)
+    options = PassOptions(worker=worker_name(), budget=budget, sources=sources)
+    with ctx.archive() as arc, _progress(None) as step:
+        report = run_pass(ctx.settings, arc, ctx.now, options, progress=step)
+    _finish(report, as_json)
+
+
+@main.command()
+@common_options
+@click.option("--tick", default="1m", show_default=True, metavar="DURATION",
+              help="How often to look for due articles.")
+@click.option("--budget", type=click.IntRange(min=1), default=1000, show_default=True,
+              help="Due articles fetched per tick, at most.")
+@handle_errors
+def daemon(config: str | None, db: str | None, tick: str, budget: int) -> None:
+    """Run as a scheduler: discovery per source on its schedule, re-checks every tick.
+
+    Stops gracefully on SIGTERM or SIGINT.
+
+    \b
+    Example:
+        newsarchiver daemon --config config/sources.toml --db postgresql+psycopg://archiver@db/news
+    """
+    from newsarchiver.config import parse_duration
+    from newsarchiver.daemon import Daemon
+
+    ctx = Context(config, db)
+    if ctx.config_path is None:
+        raise ConfigError("no configuration: pass --config or create config/sources.toml")
+    try:
+        interval = parse_duration(tick)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--tick") from None
+    with ctx.archive() as arc:
+        Daemon(ctx.settings, arc, worker=worker_name(), tick=interval, budget=budget,
+               clock=ctx.now).run_forever()
+
+
+@main.command()
+@common_options
+@click.option("--window", default="1d", show_default=True, metavar="DURATION",
+              help="How far back the failure rate looks.")
+@click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@handle_errors
+def status(config: str | None, db: str | None, window: str, as_json: bool) -> None:
+    """Per source: last run, articles per re-check tier, what is due, failure rate.
+
+    \b
+    Example:
+        newsarchiver status --window 6h
+    """
+    from newsarchiver.config import parse_duration
+    from newsarchiver.schedule import tier_bounds
+
+    ctx = Context(config, db)
+    try:
+        span = parse_duration(window)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--window") from None
+    now = ctx.now()
+    with ctx.archive() as arc:
+        rows = arc.status(now=now, tier_ages=tier_bounds(ctx.settings.recheck),
+                          window=span)
+    if as_json:
+        emit_json([{
+            "source": r.name, "last_run_at": r.last_run_at,
+            "tiers": {t.tier: t.articles for t in r.tiers}, "due_now": r.due_now,
+            "oldest_due_at": r.oldest_due_at,
+            "late_seconds": (now - r.oldest_due_at).total_seconds() if r.oldest_due_at else 0,
+            "recent_fetches": r.recent_fetches, "recent_failures": r.recent_failures,
+            "failure_rate": round(r.failure_rate, 4),
+        } for r in rows])
+        return
+    for r in rows:
+        late = f"{now - r.oldest_due_at}".split(".")[0] if r.oldest_due_at else "-"
+        tiers = "  ".join(f"{t.tier}: {t.articles}" for t in r.tiers) or "no articles"
+        last = f"{r.last_run_at:%Y-%m-%d %H:%M}Z" if r.last_run_at else "never"
+        click.echo(f"{r.name}\n  last run: {last}   due now: {r.due_now} "
+                   f"(oldest late by {late})\n  tiers: {tiers}\n"
+                   f"  failures: {r.recent_failures}/{r.recent_fetches} "
+                   f"({r.failure_rate:.0%}) in the last {window}")
 
 
 def _local_path(value: str) -> Path | None:
@@ -240,7 +339,11 @@ def archive(config: str | None, db: str | None, items: tuple[str, ...], url: str
         newsarchiver archive saved/story.html --url https://example.com/news/story
     """
     ctx = Context(config, db)
-    _finish(_run_with_progress(ctx, _targets_from_args(items, url)), as_json)
+    targets = _targets_from_args(items, url)
+    with ctx.archive() as arc, _progress(len(targets)) as step:
+        report = archive_targets(targets, settings=ctx.settings, archive=arc, clock=ctx.now,
+                                 progress=step)
+    _finish(report, as_json)
 
 
 def _article_url(value: str) -> str:

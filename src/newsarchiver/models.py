@@ -212,3 +212,43 @@ class RunReport:
     def archived_any(self) -> bool:
         """True when at least one URL was fetched successfully (any non-failure)."""
         return any(r.outcome not in (Outcome.FAILED, Outcome.SKIPPED) for r in self.results)
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    """A due article leased to one worker until ``lease_expires_at``."""
+
+    article_id: int
+    url: str
+    source: str | None
+    next_check_at: datetime
+    lease_expires_at: datetime
+    first_seen_at: datetime | None = None
+    last_changed_at: datetime | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TierCount:
+    """How many tracked articles of a source are in one re-check tier."""
+
+    tier: str
+    articles: int
+
+
+@dataclass(frozen=True, slots=True)
+class SourceStatus:
+    """The health of one source, for ``newsarchiver status``."""
+
+    name: str
+    last_run_at: datetime | None
+    tiers: tuple[TierCount, ...]
+    due_now: int
+    oldest_due_at: datetime | None
+    recent_fetches: int
+    recent_failures: int
+
+    @property
+    def failure_rate(self) -> float:
+        return self.recent_failures / self.recent_fetches if self.recent_fetches else 0.0

@@ -101,7 +101,8 @@ def render_json(d: VersionDiff) -> str:
 
 _CSS = """
 body{font:17px/1.55 Georgia,serif;max-width:46em;margin:2em auto;padding:0 1em;color:#222}
-header{font:14px/1.4 system-ui,sans-serif;color:#555;border-bottom:1px solid #ddd;margin-bottom:1.5em}
+header{font:14px/1.4 system-ui,sans-serif;color:#555;border-bottom:1px solid #ddd;
+  margin-bottom:1.5em}
 h1{font-size:1.5em;line-height:1.25}
 ins{background:#d7f5dd;text-decoration:none}
 del{background:#fadbd8;color:#8a1c12}

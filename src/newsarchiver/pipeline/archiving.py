@@ -1,4 +1,4 @@
-"""The archiving pipeline: fetch -> extract -> fingerprint -> store, one URL at a time.
+"""Archiving pages: fetch -> extract -> fingerprint -> store, one URL at a time.
 
 Each URL fails alone: a :class:`~newsarchiver.errors.NewsArchiverError` from any
 stage is recorded in the fetch log and the run goes on. Any other exception is a
@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -31,6 +32,7 @@ from newsarchiver.extract import extract
 from newsarchiver.fetch import Fetcher, read_local
 from newsarchiver.models import (
     Article,
+    Claim,
     Fetch,
     FetchRequest,
     FetchResult,
@@ -41,6 +43,7 @@ from newsarchiver.models import (
     Snapshot,
     UrlReport,
 )
+from newsarchiver.schedule import check_interval
 from newsarchiver.store import Archive
 from newsarchiver.urls import normalize_url
 
@@ -62,6 +65,8 @@ class Target:
     user_supplied: bool = False
     #: A saved page named on the command line.
     local_path: Path | None = None
+    #: The lease under which a due article is re-checked; released when done.
+    claim: Claim | None = None
 
     @property
     def rules(self) -> SiteRules | None:
@@ -119,15 +124,29 @@ def _aliases(requested: str, result: FetchResult, canonical: str | None,
 
 
 class _Run:
-    """State of one pass: the fetcher, the archive and the clock."""
+    """State of one pass: the fetcher, the archive, the clock and who is working."""
 
     def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher,
-                 clock: Clock) -> None:
+                 clock: Clock, worker: str = "cli") -> None:
         self.settings = settings
         self.archive = archive
         self.fetcher = fetcher
         self.clock = clock
+        self.worker = worker
         self.tracking = settings.fetch.tracking_params
+
+    def reschedule(self, claim: Claim, outcome: Outcome, checked_at: datetime) -> None:
+        """Release a claimed article with its next check from the lifetime policy."""
+        changed = outcome in (Outcome.NEW, Outcome.CHANGED)
+        last_changed = (checked_at if changed else
+                        claim.last_changed_at or claim.first_seen_at or checked_at)
+        source = next((s for s in self.settings.sources if s.name == claim.source), None)
+        policy = source.recheck if source else self.settings.recheck
+        interval = check_interval(checked_at - last_changed, policy)
+        self.archive.release(
+            claim.article_id, worker=self.worker, interval=interval,
+            next_check_at=None if interval is None else checked_at + interval,
+        )
 
     async def _get(self, target: Target, url: str | None) -> FetchResult:
         if target.local_path is not None:
@@ -155,6 +174,12 @@ class _Run:
         return _aliases(url, result, canonical, self.tracking)
 
     async def one(self, target: Target) -> UrlReport:
+        report = await self._one(target)
+        if target.claim is not None:
+            self.reschedule(target.claim, report.outcome, self.clock())
+        return report
+
+    async def _one(self, target: Target) -> UrlReport:
         started = self.clock()
         t0 = time.monotonic()
         source = target.source.name if target.source else None
@@ -207,27 +232,64 @@ class _Run:
                              error_message=entry.error_message)
 
 
+#: After a stop request, in-flight fetches get this long to finish before they are
+#: abandoned (cancelled between stages, so nothing half-written reaches the archive).
+STOP_GRACE_SECONDS = 5.0
+
+
+async def process(run: _Run, targets: Iterable[Target], *, progress: Progress | None = None,
+                  stop: threading.Event | None = None) -> list[UrlReport]:
+    """Archive targets with ``concurrency`` workers; each target is taken once.
+
+    When ``stop`` is set no new target is started; those in flight finish, or are
+    cancelled after :data:`STOP_GRACE_SECONDS`.
+    """
+    results: list[UrlReport] = []
+    pending = iter(targets)
+
+    async def worker() -> None:
+        for target in pending:  # shared iterator: each target taken once
+            if stop is not None and stop.is_set():
+                return
+            report = await run.one(target)
+            results.append(report)
+            _log_result(report)
+            if progress:
+                progress(report)
+
+    tasks = [asyncio.create_task(worker()) for _ in range(run.settings.fetch.concurrency)]
+    if stop is None:
+        await asyncio.gather(*tasks)
+        return results
+
+    async def watch() -> None:
+        while not stop.is_set():
+            await asyncio.sleep(0.1)
+        await asyncio.sleep(STOP_GRACE_SECONDS)
+        for t in tasks:
+            t.cancel()
+
+    watcher = asyncio.create_task(watch())
+    try:
+        await asyncio.gather(*tasks, return_exceptions=False)
+    except asyncio.CancelledError:
+        log.warning("stopped: abandoned fetches still in flight after %.0f s",
+                    STOP_GRACE_SECONDS)
+    finally:
+        watcher.cancel()
+    return results
+
+
 async def archive_targets_async(
     targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
-    progress: Progress | None = None,
+    progress: Progress | None = None, stop: threading.Event | None = None,
 ) -> RunReport:
     """Archive every target; see :func:`archive_targets`."""
     started = clock()
-    results: list[UrlReport] = []
-    # The same URL twice in one pass is fetched once.
-    pending = iter({t.label: t for t in targets}.values())
+    unique = {t.label: t for t in targets}.values()  # the same URL twice is fetched once
     async with Fetcher(settings.fetch) as fetcher:
         run = _Run(settings, archive, fetcher, clock)
-
-        async def worker() -> None:
-            for target in pending:  # shared iterator: each target taken once
-                report = await run.one(target)
-                results.append(report)
-                _log_result(report)
-                if progress:
-                    progress(report)
-
-        await asyncio.gather(*(worker() for _ in range(settings.fetch.concurrency)))
+        results = await process(run, unique, progress=progress, stop=stop)
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
 
 
