@@ -14,7 +14,7 @@ import socket
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from functools import wraps
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlsplit
 import click
 
 from newsarchiver import __version__
-from newsarchiver.config import DEFAULT_DATABASE, Settings, load_settings
+from newsarchiver.config import DEFAULT_DATABASE, Settings, load_settings, parse_duration
 from newsarchiver.diff.render import VersionDiff, render_html, render_json, render_text
 from newsarchiver.errors import ConfigError, InvalidURL, NewsArchiverError, NotFound
 from newsarchiver.models import Article, RunReport, UrlReport, Version
@@ -188,6 +188,13 @@ def _finish(report: RunReport, as_json: bool) -> None:
         sys.exit(1)
 
 
+def _duration(text: str, option: str) -> timedelta:
+    try:
+        return parse_duration(text)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint=option) from None
+
+
 def worker_name() -> str:
     """Identifies this process in leases: host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}"
@@ -199,10 +206,12 @@ def worker_name() -> str:
               help="Only this source (repeatable).")
 @click.option("--budget", type=click.IntRange(min=0), default=1000, show_default=True,
               help="Due articles fetched in this pass, at most (most overdue first).")
+@click.option("--lease", default="10m", show_default=True, metavar="DURATION",
+              help="How long a claimed article stays reserved for this run.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @handle_errors
 def run(config: str | None, db: str | None, sources: tuple[str, ...], budget: int,
-        as_json: bool) -> None:
+        lease: str, as_json: bool) -> None:
     """One safe, idempotent pass: discover new articles, fetch what is due, exit.
 
     Meant for cron. Overlapping runs, on one machine or many sharing a PostgreSQL
@@ -217,7 +226,8 @@ def run(config: str | None, db: str | None, sources: tuple[str, ...], budget: in
         raise ConfigError("no configuration: pass --config or create config/sources.toml")
     for name in sources:
         ctx.settings.source(name)
-    options = PassOptions(worker=worker_name(), budget=budget, sources=sources)
+    options = PassOptions(worker=worker_name(), budget=budget, sources=sources,
+                          lease=_duration(lease, "--lease"))
     with ctx.archive() as arc, _progress(None) as step:
         report = run_pass(ctx.settings, arc, ctx.now, options, progress=step)
     _finish(report, as_json)
@@ -239,16 +249,12 @@ def daemon(config: str | None, db: str | None, tick: str, budget: int) -> None:
     Example:
         newsarchiver daemon --config config/sources.toml --db postgresql+psycopg://archiver@db/news
     """
-    from newsarchiver.config import parse_duration
     from newsarchiver.daemon import Daemon
 
     ctx = Context(config, db)
     if ctx.config_path is None:
         raise ConfigError("no configuration: pass --config or create config/sources.toml")
-    try:
-        interval = parse_duration(tick)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--tick") from None
+    interval = _duration(tick, "--tick")
     with ctx.archive() as arc:
         Daemon(ctx.settings, arc, worker=worker_name(), tick=interval, budget=budget,
                clock=ctx.now).run_forever()
@@ -267,14 +273,10 @@ def status(config: str | None, db: str | None, window: str, as_json: bool) -> No
     Example:
         newsarchiver status --window 6h
     """
-    from newsarchiver.config import parse_duration
     from newsarchiver.schedule import tier_bounds
 
     ctx = Context(config, db)
-    try:
-        span = parse_duration(window)
-    except ValueError as exc:
-        raise click.BadParameter(str(exc), param_hint="--window") from None
+    span = _duration(window, "--window")
     now = ctx.now()
     with ctx.archive() as arc:
         rows = arc.status(now=now, tier_ages=tier_bounds(ctx.settings.recheck),

@@ -24,6 +24,7 @@ exception is a bug and is allowed to surface loudly.
     │   └── FetchRefused            not attempted by policy
     │       ├── RobotsDisallowed    robots.txt forbids it (or is unreadable: 5xx)
     │       └── UnsafeURL           scheme or address forbidden (SSRF guard)
+    ├── DiscoveryError              a feed or sitemap could not be read (url)
     ├── ExtractionError             HTML could not be turned into an article (url)
     │   └── NoArticle               a page with no article in it (reason)
     └── StoreError                  the archive database
@@ -146,6 +147,10 @@ class RobotsDisallowed(FetchRefused):
 
 class UnsafeURL(FetchRefused):
     """The URL's scheme or address is not allowed (SSRF guard)."""
+
+
+class DiscoveryError(NewsArchiverError):
+    """A feed or sitemap is malformed, unsafe (DOCTYPE with entities) or not a listing."""
 
 
 class ExtractionError(NewsArchiverError):
