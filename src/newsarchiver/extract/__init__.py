@@ -1,25 +1,123 @@
 """Extraction: HTML in, :class:`~newsarchiver.models.Article` out. Pure: no I/O, no clock.
 
-The only module of the project that imports selectolax.
+The only module of the project that imports selectolax. The page is parsed once; its
+metadata is read from the intact tree; then furniture is removed (site rules first,
+then the generic tags, roles and class/id signals of :mod:`.selectors`), the body
+element is found by paragraph scores and link density (:mod:`.body`) unless the site
+names it, and its blocks are rendered as paragraphs (:mod:`.render`).
 """
 
 from __future__ import annotations
 
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from newsarchiver.errors import ExtractionError, NoArticle
+from newsarchiver.extract import selectors as sel
+from newsarchiver.extract.body import find_body
+from newsarchiver.extract.clean import drop_furniture, remove_selectors
+from newsarchiver.extract.links import find_links
+from newsarchiver.extract.metadata import PageMetadata, read_metadata
+from newsarchiver.extract.render import Block, body_text, render, structured_text
+from newsarchiver.extract.structured_data import plausible_json_ld_blocks
 from newsarchiver.models import Article, SiteRules
+
+#: Pages longer than this are cut before parsing (bounded time and memory).
+MAX_HTML_CHARS = 30_000_000
+#: A body this short next to a not-an-article phrase (consent, bot check, 404) is no article.
+NOT_ARTICLE_MAX_CHARS = 1500
+
+
+def _parse(html: str, url: str | None) -> LexborHTMLParser:
+    if not isinstance(html, str):
+        raise ExtractionError(f"expected HTML text, got {type(html).__name__}", url=url)
+    if not html.strip():
+        raise NoArticle("empty page", url=url)
+    if len(html) > MAX_HTML_CHARS:
+        html = html[:MAX_HTML_CHARS]
+    try:
+        tree = LexborHTMLParser(html)
+    except Exception as exc:  # selectolax raises bare exceptions on parser failure
+        raise ExtractionError(f"HTML could not be parsed: {exc}", url=url) from exc
+    if tree.root is None:
+        raise ExtractionError("HTML could not be parsed: no document element", url=url)
+    return tree
+
+
+def _site_body(
+    tree: LexborHTMLParser, rules: SiteRules, notes: list[str]
+) -> list[LexborNode] | None:
+    selector = rules.body_selector
+    if not selector:
+        return None
+    try:
+        nodes = tree.css(selector)
+    except Exception:  # lexbor raises plain exceptions for bad selectors
+        notes.append(f"body_selector {selector!r} is not valid CSS; used the generic extractor")
+        return None
+    if not nodes:
+        notes.append(f"body_selector {selector!r} matched nothing; used the generic extractor")
+        return None
+    # Keep only the outermost matches so nested ones are not rendered twice.
+    ids = {n.mem_id for n in nodes}
+    outer = []
+    for node in nodes:
+        parent = node.parent
+        while parent is not None and parent.mem_id not in ids:
+            parent = parent.parent
+        if parent is None:
+            outer.append(node)
+    return outer
+
+
+def _check_article(blocks: list[Block], url: str | None) -> None:
+    text = " ".join(b.text for b in blocks)
+    if len(text) < sel.MIN_BODY_CHARS:
+        raise NoArticle("too little text for an article", url=url)
+    if len(text) < NOT_ARTICLE_MAX_CHARS:
+        found = sel.NOT_ARTICLE_RE.search(text)
+        if found:
+            raise NoArticle(f"the page says {found.group(0)!r}", url=url)
 
 
 def extract(html: str, url: str | None = None, rules: SiteRules | None = None) -> Article:
     """Return the article in ``html``; raise :class:`~newsarchiver.errors.NoArticle`
     when the page holds none and :class:`~newsarchiver.errors.ExtractionError` when it
     cannot be parsed."""
-    raise NotImplementedError
-
-
-def find_links(
-    html: str, base_url: str, selector: str | None = None, pattern: str | None = None
-) -> tuple[str, ...]:
-    """Absolute http(s) links on a section page, picked by CSS selector and/or regex."""
-    raise NotImplementedError
+    tree = _parse(html, url)
+    meta: PageMetadata = read_metadata(tree, url)
+    notes: list[str] = []
+    root = tree.body or tree.root
+    if root is None:
+        raise ExtractionError("HTML could not be parsed: no document element", url=url)
+    page_text = root.text() if meta.json_ld_body else ""
+    if rules is not None:
+        notes.extend(remove_selectors(tree, rules.remove_selectors))
+    nodes = _site_body(tree, rules, notes) if rules is not None else None
+    article_chars: dict[int, int] = {}
+    if nodes is None:
+        drop_furniture(root)
+        choice = find_body(root)
+        nodes, article_chars = choice.nodes, choice.article_chars
+    blocks = render(nodes, meta.title, article_chars)
+    if meta.json_ld_body:
+        better = plausible_json_ld_blocks(meta.json_ld_body, blocks, page_text)
+        if better is not None:
+            blocks = better
+    _check_article(blocks, url)
+    return Article(
+        body=body_text(blocks),
+        structured=structured_text(blocks),
+        url=url,
+        canonical_url=meta.canonical_url,
+        title=meta.title,
+        authors=meta.authors,
+        published=meta.published,
+        modified=meta.modified,
+        language=meta.language,
+        site_name=meta.site_name,
+        description=meta.description,
+        notes=tuple(notes),
+    )
 
 
 __all__ = ["extract", "find_links"]

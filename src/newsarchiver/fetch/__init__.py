@@ -1,3 +1,25 @@
-"""Fetching: the only module of the project that imports httpx."""
+"""Fetching: the only package of the project that imports httpx.
+
+:class:`Fetcher` makes polite (robots.txt, per-host limits, back-off), bounded
+(deadline, size cap, redirect hops) and guarded (SSRF, TLS, credentials) GETs;
+:func:`read_local` reads a saved page; :func:`decode_html` sniffs and decodes HTML.
+"""
 
 from __future__ import annotations
+
+from newsarchiver.fetch.client import Fetcher
+from newsarchiver.fetch.encoding import decode_html
+from newsarchiver.fetch.guard import AddressPolicy, is_public_address, parse_numeric_host
+from newsarchiver.fetch.local import read_local
+from newsarchiver.fetch.robots import RobotsCache, RobotsRules
+
+__all__ = [
+    "AddressPolicy",
+    "Fetcher",
+    "RobotsCache",
+    "RobotsRules",
+    "decode_html",
+    "is_public_address",
+    "parse_numeric_host",
+    "read_local",
+]

@@ -1,0 +1,156 @@
+"""End-to-end archiving throughput against extraction alone, on the same pages.
+
+A separate process serves N generated article pages (about 100 KB each: the
+article inside realistic chrome, scripts and navigation) on loopback. This
+process then archives all of them into a fresh SQLite database with
+``archive_targets`` (politeness off), and separately extracts the same pages
+from memory. It prints pages per second for both, their ratio, and the peak
+memory of the archiving run. Each size runs in a fresh child process, so peak
+RSS can be compared across N to show that memory stays flat.
+
+    python benchmarks/pipeline.py                 # N = 2000
+    python benchmarks/pipeline.py --sizes 500,1000,2000
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+WORDS = (
+    "government officials said the city council would vote on the proposal after a "
+    "long debate over housing transport schools budget police report minister election "
+    "campaign residents federal state court ruling economy prices inflation market "
+    "workers union strike hospital health climate energy border security talks"
+).split()
+
+
+def make_page(n: int, target_bytes: int = 100_000) -> bytes:
+    """A deterministic article page of about ``target_bytes``."""
+    rng = random.Random(n)
+
+    def sentence() -> str:
+        words = [rng.choice(WORDS) for _ in range(rng.randint(12, 28))]
+        return " ".join(words).capitalize() + "."
+
+    paragraphs = [" ".join(sentence() for _ in range(rng.randint(2, 5))) for _ in range(18)]
+    nav = "".join(f'<li><a href="/section/{i}">Section {i}</a></li>' for i in range(60))
+    related = "".join(f'<li><a href="/news/{n + i}">{sentence()}</a></li>' for i in range(12))
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    head = (
+        f'<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>Story {n} | Example News</title>"
+        f'<link rel="canonical" href="/news/{n}">'
+        f'<script type="application/ld+json">{{"@type":"NewsArticle","headline":"Story {n}",'
+        f'"datePublished":"2024-05-0{n % 9 + 1}T10:00:00Z"}}</script>'
+    )
+    chrome = (
+        f"<header><nav><ul>{nav}</ul></nav></header><main><article>"
+        f'<h1>Story {n}</h1><p class="byline">By A. Reporter</p>'
+        f'<div class="article-body">{body}</div></article>'
+        f'<aside class="related"><h2>Related</h2><ul>{related}</ul></aside></main>'
+        f"<footer><p>© Example News</p><ul>{nav}</ul></footer>"
+    )
+    filler_needed = max(0, target_bytes - len(head) - len(chrome) - 40)
+    script = "<script>var config = " + json.dumps(
+        {"k": "x" * filler_needed}) + ";</script>"
+    return (head + script + "</head><body>" + chrome + "</body></html>").encode()
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        if not self.path.startswith("/news/"):
+            self.send_response(404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        data = make_page(int(self.path.rsplit("/", 1)[-1]))
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _serve(port_queue: multiprocessing.Queue[int]) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    server.daemon_threads = True
+    port_queue.put(int(server.server_address[1]))
+    server.serve_forever()
+
+
+def measure(n: int) -> dict[str, float]:
+    """Run in a fresh process: archive N pages end to end, then extract them alone."""
+    from newsarchiver.config import FetchSettings, Settings
+    from newsarchiver.diff import word_delta
+    from newsarchiver.extract import extract
+    from newsarchiver.models import Outcome
+    from newsarchiver.pipeline import Target, archive_targets
+    from newsarchiver.store import Archive
+
+    queue: multiprocessing.Queue[int] = multiprocessing.Queue()
+    server = multiprocessing.Process(target=_serve, args=(queue,), daemon=True)
+    server.start()
+    port = queue.get(timeout=10)
+    settings = Settings(fetch=FetchSettings(
+        per_host_delay=0, per_host_concurrency=16, concurrency=16, obey_robots=False,
+        allow_private_networks=True, max_retries=0))
+    urls = [f"http://127.0.0.1:{port}/news/{i}" for i in range(n)]
+    with tempfile.TemporaryDirectory() as tmp:
+        db = f"sqlite:///{tmp}/bench.db"
+        with Archive.open(db, word_delta=word_delta) as archive:
+            t0 = time.perf_counter()
+            report = archive_targets([Target(u) for u in urls], settings=settings,
+                                     archive=archive, clock=lambda: datetime.now(UTC))
+            e2e = time.perf_counter() - t0
+        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    server.terminate()
+    extraction = 0.0
+    for i in range(n):  # the same pages, made in memory one at a time (not timed)
+        html = make_page(i).decode()
+        t0 = time.perf_counter()
+        extract(html, urls[i])
+        extraction += time.perf_counter() - t0
+    ok = report.count(Outcome.NEW)
+    return {"n": n, "archived": ok, "e2e_s": e2e, "extract_s": extraction,
+            "peak_rss_mb": rss_mb}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", default="2000", help="comma-separated N values")
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child is not None:
+        print(json.dumps(measure(args.child)))
+        return
+    print(f"{'N':>6} {'archived':>8} {'e2e pages/s':>12} {'extract pages/s':>16} "
+          f"{'ratio':>6} {'peak RSS MB':>12}")
+    for n in (int(x) for x in args.sizes.split(",")):
+        out = subprocess.run([sys.executable, __file__, "--child", str(n)], check=True,
+                             capture_output=True, text=True).stdout
+        r = json.loads(out.strip().splitlines()[-1])
+        e2e_rate = r["n"] / r["e2e_s"]
+        ext_rate = r["n"] / r["extract_s"]
+        print(f"{r['n']:>6} {r['archived']:>8} {e2e_rate:>12.1f} {ext_rate:>16.1f} "
+              f"{e2e_rate / ext_rate:>6.2f} {r['peak_rss_mb']:>12.1f}")
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+    main()

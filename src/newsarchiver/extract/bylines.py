@@ -1,0 +1,99 @@
+"""Author names out of bylines: "By A, B and C" -> [A, B, C].
+
+Bylines come from meta tags, JSON-LD and visible page elements; all are cleaned
+the same way: the leading "By" (or "Von", "Par", "Por") and credits such as
+"Interview by" go, names are split on
+commas, semicolons, "and" / "&" (and its German, French, Italian, Spanish, Dutch
+and Scandinavian spellings), e-mail addresses, URLs and @handles are dropped, a
+role or bio after the name ("Jane Doe, Staff Writer", "X is a reporter ...") is cut,
+and parts that are not plausibly a person's name (digits, agency words, too long)
+are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from selectolax.lexbor import LexborHTMLParser
+
+_MAX_BYLINE = 300
+_BYLINE_SELECTORS = (
+    "[itemprop=author]", "a[rel~=author]", ".byline", "[class*=byline]",
+    "[class*=author]", "[class*=autor]", "[class*=auteur]",
+)
+_BY = re.compile(r"^\s*(?:by|von|par|por)\b\s*:?\s*", re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE = re.compile(r"(?<!\w)@\w+")
+_NAME_SEPARATORS = re.compile(
+    r"\s*(?:[,;|/•·]|\s(?:and|und|et|e|y|og|en|&)\s)\s*", re.IGNORECASE
+)
+_CREDIT_PREFIX = re.compile(r"^.*?\bby\s+", re.IGNORECASE)
+_LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|e|y|og|en|&)\s+", re.IGNORECASE)
+_NAME_CUT = re.compile(
+    r"\s+(?:is|was|for|who|in|at|of|–|—|-)\s+.*$|\s*[(\[].*$", re.IGNORECASE
+)
+_NOT_NAME_WORDS = frozenset({
+    "staff", "writer", "writers", "reporter", "reporters", "correspondent",
+    "editor", "editors", "contributor", "contributors", "columnist", "photographer",
+    "press", "agency", "bureau", "newsroom", "desk", "wire", "updated", "published",
+    "posted", "associated", "reuters", "afp", "admin", "administrator", "anonymous",
+    "unknown", "guest", "team", "redaktion", "rédaction", "more", "read", "follow",
+    "email", "share", "comments", "minutes", "min", "ago", "subscriber", "subscribers",
+    "content", "exclusive", "premium", "sponsored", "photographs", "photos", "photo",
+    "pictures", "text", "words", "interview", "illustration", "illustrations", "video",
+    "graphics", "analysis", "opinion", "view", "profile",
+})
+
+
+def looks_like_url(value: str) -> bool:
+    """True for a profile URL given where a name was expected."""
+    return bool(_URL.match(value.strip()))
+
+
+def split_authors(text: str) -> list[str]:
+    """Person names in a byline: "By A, B and C" -> [A, B, C], without roles or contacts."""
+    text = _URL.sub(" ", _EMAIL.sub(" ", text[:_MAX_BYLINE]))
+    text = _HANDLE.sub(" ", " ".join(text.split()))
+    names: list[str] = []
+    for part in _NAME_SEPARATORS.split(_BY.sub("", text)):
+        part = _CREDIT_PREFIX.sub("", _LEADING_CONJUNCTION.sub("", part))
+        name = _clean_name(part)
+        if name:
+            names.append(name)
+    return names
+
+
+def byline_names(tree: LexborHTMLParser) -> Iterator[str]:
+    """Names in the visible bylines: the first selector that yields any wins."""
+    for selector in _BYLINE_SELECTORS:
+        found = False
+        for node in tree.css(selector)[:20]:
+            for target in node.css("[itemprop=name]")[:20] or [node]:
+                text = target.attributes.get("content") or target.text(deep=True, separator=" ")
+                if not text or len(text) > _MAX_BYLINE:
+                    continue
+                for name in split_authors(text):
+                    found = True
+                    yield name
+        if found:
+            return
+
+
+def _clean_name(part: str) -> str | None:
+    name = _NAME_CUT.sub("", part).strip(" \t.,:;-–—'\"“”")
+    name = " ".join(name.split())
+    words = name.split()
+    if not words or len(name) > 60 or len(words) > 6:
+        return None
+    if any(ch.isdigit() for ch in name) or not any(ch.isalpha() for ch in name):
+        return None
+    if any(word.strip(".,").casefold() in _NOT_NAME_WORDS for word in words):
+        return None
+    if name.isupper() and len(name) > 3:
+        name = name.title()
+    return name
+
+
+__all__ = ["byline_names", "looks_like_url", "split_authors"]

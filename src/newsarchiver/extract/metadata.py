@@ -1,0 +1,386 @@
+"""Page metadata: title, authors, dates, language, canonical URL, site name.
+
+:func:`read_metadata` only reads the parsed tree (it runs before chrome is
+stripped) and never raises on odd input. Each field takes the first usable value
+from its sources, in this order:
+
+- **title**: JSON-LD ``headline`` (or ``name``) of the article object; ``og:title``;
+  ``twitter:title``; ``parsely-title``, ``sailthru.title``, ``dc.title``,
+  ``citation_title``; the first ``<h1>``; ``<title>``. A trailing `` | Site`` or
+  `` - Site`` is removed when the site name is known. A JSON-LD headline cut
+  short with an ellipsis gives way to the full ``og:title``.
+- **authors**: JSON-LD ``author`` (people; organisations are a last resort);
+  meta ``author``, ``byl``, ``article:author`` (a name, not a profile URL),
+  ``parsely-author``, ``sailthru.author``, ``dc.creator``, ``citation_author``;
+  visible bylines (``[itemprop=author]``, ``[rel=author]``, ``.byline``).
+  The first source that yields a name wins; names are cleaned by
+  :func:`~newsarchiver.extract.bylines.split_authors` and the site's own name is never an author.
+- **published**: JSON-LD ``datePublished``; ``article:published_time``; meta
+  ``parsely-pub-date``, ``sailthru.date``, ``dc.date.issued``, ``dc.date``,
+  ``citation_publication_date``, ``pubdate``, ``date``; ``itemprop=datePublished``;
+  ``<time datetime>`` (``pubdate`` ones first, then inside ``<article>``, then any).
+- **modified**: JSON-LD ``dateModified``; ``article:modified_time``;
+  ``og:updated_time``; ``dc.date.modified``; ``itemprop=dateModified``.
+- **language**: JSON-LD ``inLanguage``; ``<html lang>`` / ``xml:lang``;
+  ``content-language``; ``og:locale``; ``dc.language``.
+- **canonical_url**: ``<link rel=canonical>``; ``og:url``; JSON-LD ``url`` /
+  ``mainEntityOfPage``; resolved against the page URL, http(s) only.
+- **site_name**: ``og:site_name``; JSON-LD ``publisher.name``; JSON-LD
+  ``WebSite`` name; ``application-name``.
+- **description**: JSON-LD ``description``; ``og:description``; ``description``;
+  ``twitter:description``.
+
+JSON-LD is decoded leniently (see :mod:`newsarchiver.extract.jsonld`). Dates are
+parsed by :func:`~newsarchiver.extract.dates.parse_date`; a time written without
+an offset takes the offset of another date on the same page when one has it
+(``article:published_time`` often does when JSON-LD does not), else UTC.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from newsarchiver.extract.bylines import byline_names, looks_like_url, split_authors
+from newsarchiver.extract.dates import offset_of, parse_date
+from newsarchiver.extract.jsonld import (
+    ORGANIZATION_TYPES,
+    JsonLdIndex,
+    JsonObject,
+    choose_article,
+    decode_lenient,
+    index_json_ld,
+    types_of,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PageMetadata:
+    """What a page says about its article, apart from the body text."""
+
+    title: str | None = None
+    authors: tuple[str, ...] = ()
+    published: datetime | None = None
+    modified: datetime | None = None
+    language: str | None = None
+    canonical_url: str | None = None
+    site_name: str | None = None
+    description: str | None = None
+    #: JSON-LD ``articleBody`` of the article object, as the page wrote it.
+    json_ld_body: str | None = None
+
+
+_MAX_FIELD = 2_000
+_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " : ", " / ")
+_ELLIPSIS = ("…", "...")
+def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMetadata:
+    """Read the metadata of the page in ``tree`` (fetched from ``url``) without changing it."""
+    metas = _meta_index(tree)
+    index = index_json_ld(_json_ld_values(tree))
+    link_canonical = _first(
+        _absolute_http(href, url) for href in [*_canonical_links(tree), *metas.get("og:url", [])]
+    )
+    article = choose_article(index, [url, link_canonical]) or {}
+    canonical = link_canonical or _first(
+        _absolute_http(u, url) for u in _json_strings(article, "url", "mainEntityOfPage")
+    )
+    site_name = _first_text([
+        *metas.get("og:site_name", []), *_publisher_names(index, article),
+        *metas.get("application-name", []),
+    ])
+    return PageMetadata(
+        title=_title(tree, metas, article, site_name),
+        authors=_authors(tree, metas, index, article, site_name),
+        published=_dates(metas, article, tree, published=True),
+        modified=_dates(metas, article, tree, published=False),
+        language=_language(tree, metas, article),
+        canonical_url=canonical,
+        site_name=site_name,
+        description=_first_text([
+            *_json_strings(article, "description"), *metas.get("og:description", []),
+            *metas.get("description", []), *metas.get("twitter:description", []),
+        ]),
+        json_ld_body=_article_body(article),
+    )
+
+
+def clean_title(title: str, site_name: str | None) -> str:
+    """``title`` without a trailing " | Site" / " - Site" naming ``site_name``."""
+    if site_name:
+        for separator in _TITLE_SEPARATORS:
+            suffix = separator + site_name
+            tail = title[-len(suffix):]
+            if len(title) > len(suffix) and tail.casefold() == suffix.casefold():
+                return title[: -len(suffix)].rstrip()
+    return title
+
+
+def normalize_language(value: str | None) -> str | None:
+    """A BCP-47-ish tag (``en``, ``en-US``, ``zh-Hant-TW``) or None."""
+    if not value:
+        return None
+    tag = value.split(",")[0].split(";")[0].strip().replace("_", "-")
+    if not _LANGUAGE.match(tag):
+        return None
+    primary, *subtags = tag.split("-")
+    if primary.lower() in {"und", "mul", "zxx", "mis"}:
+        return None
+    parts = [primary.lower()]
+    for sub in subtags:
+        if len(sub) == 2 and sub.isalpha():
+            parts.append(sub.upper())
+        elif len(sub) == 4 and sub.isalpha():
+            parts.append(sub.title())
+        else:
+            parts.append(sub.lower())
+    return "-".join(parts)
+
+
+def _collapse(text: str | None) -> str | None:
+    if not text:
+        return None
+    collapsed = " ".join(text[:_MAX_FIELD].split())
+    return collapsed or None
+
+
+def _first(values: Iterable[str | None]) -> str | None:
+    return next((v for v in values if v), None)
+
+
+def _first_text(values: Iterable[str | None]) -> str | None:
+    return _first(_collapse(v) for v in values)
+
+
+def _meta_index(tree: LexborHTMLParser) -> dict[str, list[str]]:
+    index: dict[str, list[str]] = {}
+    for node in tree.css("meta"):
+        attrs = node.attributes
+        content = attrs.get("content")
+        if content is None:
+            continue
+        for key in ("property", "name", "itemprop", "http-equiv"):
+            name = attrs.get(key)
+            if name:
+                index.setdefault(name.strip().lower(), []).append(content)
+    return index
+
+
+def _json_ld_values(tree: LexborHTMLParser) -> Iterator[Any]:
+    for node in tree.css("script"):
+        kind = (node.attributes.get("type") or "").split(";")[0].strip().lower()
+        if kind == "application/ld+json":
+            yield from decode_lenient(node.text(deep=True) or "")
+
+
+def _canonical_links(tree: LexborHTMLParser) -> Iterator[str]:
+    for node in tree.css("link[rel][href]"):
+        rels = (node.attributes.get("rel") or "").lower().split()
+        href = node.attributes.get("href")
+        if "canonical" in rels and href:
+            yield href
+
+
+def _absolute_http(href: str | None, base: str | None) -> str | None:
+    href = (href or "").strip()
+    if not href or len(href) > _MAX_FIELD:
+        return None
+    try:
+        resolved = urljoin(base, href) if base else href
+        parts = urlsplit(resolved)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return resolved
+
+
+def _json_strings(obj: JsonObject, *keys: str) -> list[str]:
+    found: list[str] = []
+    for key in keys:
+        value = obj.get(key)
+        if isinstance(value, dict):
+            value = value.get("@id") or value.get("url")
+        values = value if isinstance(value, list) else [value]
+        found.extend(html.unescape(v) for v in values if isinstance(v, str))
+    return found
+
+
+def _names_of(value: Any, index: JsonLdIndex, depth: int = 0) -> Iterator[str]:
+    value = index.resolve(value)
+    if isinstance(value, list):
+        if depth < 3:
+            for item in value[:50]:
+                yield from _names_of(item, index, depth + 1)
+    elif isinstance(value, str):
+        yield html.unescape(value)
+    elif isinstance(value, dict):
+        name = value.get("name")
+        if not isinstance(name, str):
+            given, family = value.get("givenName"), value.get("familyName")
+            name = " ".join(n for n in (given, family) if isinstance(n, str)) or None
+        if name:
+            yield html.unescape(name)
+
+
+def _publisher_names(index: JsonLdIndex, article: JsonObject) -> list[str]:
+    others = (obj for _, obj in index.articles if obj is not article)
+    names = [n for obj in (article, *others) for n in _names_of(obj.get("publisher"), index)]
+    names.extend(
+        name for obj in index.objects if "WebSite" in types_of(obj)
+        for name in _names_of(obj.get("name"), index)
+    )
+    return names
+
+
+def _title(
+    tree: LexborHTMLParser, metas: dict[str, list[str]], article: JsonObject, site: str | None
+) -> str | None:
+    headline = _first_text(_json_strings(article, "headline", "name"))
+    og_title = _first_text(metas.get("og:title", []))
+    if headline and og_title and headline.endswith(_ELLIPSIS):
+        stem = headline.rstrip(".…").rstrip()
+        if og_title.startswith(stem):
+            headline = og_title
+    keys = ("twitter:title", "parsely-title", "sailthru.title", "dc.title", "citation_title")
+    title = headline or og_title or _first_text(v for k in keys for v in metas.get(k, []))
+    if not title:
+        title = _first(
+            t for t in (_collapse(_node_text(h)) for h in tree.css("h1")[:20]) if t and len(t) < 400
+        )
+    if not title:
+        title = _first_text(_node_text(n) for n in tree.css("title") if not _in_svg(n))
+    return clean_title(title, site) if title else None
+
+
+def _authors(
+    tree: LexborHTMLParser, metas: dict[str, list[str]], index: JsonLdIndex,
+    article: JsonObject, site: str | None,
+) -> tuple[str, ...]:
+    people: list[str] = []
+    organisations: list[str] = []
+    for raw in _as_list(index.resolve(article.get("author"))):
+        author = index.resolve(raw)
+        is_org = isinstance(author, dict) and bool(types_of(author) & ORGANIZATION_TYPES)
+        for name in _names_of(author, index):
+            (organisations if is_org else people).extend(split_authors(name))
+    sources: list[Iterable[str]] = [people]
+    meta_keys = ("author", "byl", "article:author", "parsely-author", "sailthru.author",
+                 "dc.creator", "citation_author")
+    sources.append(
+        n for k in meta_keys for v in metas.get(k, []) if not looks_like_url(v)
+        for n in split_authors(v)
+    )
+    sources.append(byline_names(tree))
+    sources.append(organisations)
+    excluded = site.casefold() if site else None
+    for source in sources:
+        names: list[str] = []
+        seen: set[str] = set()
+        for name in source:
+            key = name.casefold()
+            if key != excluded and key not in seen:
+                seen.add(key)
+                names.append(name)
+        if names:
+            return tuple(names)
+    return ()
+
+
+def _dates(
+    metas: dict[str, list[str]], article: JsonObject, tree: LexborHTMLParser, *, published: bool
+) -> datetime | None:
+    keys: tuple[str, ...]
+    if published:
+        keys = ("article:published_time", "og:published_time", "parsely-pub-date",
+                "sailthru.date", "dc.date.issued", "dc.date", "citation_publication_date",
+                "pubdate", "publish-date", "date", "datepublished")
+        candidates = [*_json_strings(article, "datePublished", "dateCreated")]
+    else:
+        keys = ("article:modified_time", "og:updated_time", "dc.date.modified",
+                "last-modified", "datemodified")
+        candidates = [*_json_strings(article, "dateModified")]
+    candidates.extend(v for k in keys for v in metas.get(k, []))
+    candidates.extend(_time_values(tree, published))
+    page_tz = _page_offset(metas, article)
+    for candidate in candidates:
+        moment = parse_date(candidate, page_tz)
+        if moment is not None:
+            return moment
+    return None
+
+
+def _page_offset(metas: dict[str, list[str]], article: JsonObject) -> tzinfo:
+    values = [
+        *_json_strings(article, "datePublished", "dateModified"),
+        *metas.get("article:published_time", []), *metas.get("article:modified_time", []),
+    ]
+    return next((tz for tz in map(offset_of, values) if tz is not None), UTC)
+
+
+def _time_values(tree: LexborHTMLParser, published: bool) -> Iterator[str]:
+    prop = "datePublished" if published else "dateModified"
+    for node in tree.css(f"[itemprop={prop}]")[:5]:
+        value = node.attributes.get("datetime") or node.attributes.get("content")
+        if value:
+            yield value
+    if not published:
+        return
+    for selector in ("time[pubdate][datetime]", "article time[datetime]", "time[datetime]"):
+        for node in tree.css(selector)[:5]:
+            value = node.attributes.get("datetime")
+            if value:
+                yield value
+    for node in tree.css("time")[:5]:
+        yield _node_text(node)
+
+
+def _language(
+    tree: LexborHTMLParser, metas: dict[str, list[str]], article: JsonObject
+) -> str | None:
+    root = tree.css_first("html")
+    root_attrs = root.attributes if root is not None else {}
+    candidates = [
+        *_json_strings(article, "inLanguage"), root_attrs.get("lang"), root_attrs.get("xml:lang"),
+        *metas.get("content-language", []), *metas.get("og:locale", []),
+        *metas.get("dc.language", []), *metas.get("language", []),
+    ]
+    return _first(normalize_language(c) for c in candidates)
+
+
+def _article_body(article: JsonObject) -> str | None:
+    body = article.get("articleBody")
+    if isinstance(body, list):
+        body = "\n\n".join(part for part in body if isinstance(part, str))
+    return body if isinstance(body, str) and body.strip() else None
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value[:50] if isinstance(value, list) else [value]
+
+
+def _node_text(node: LexborNode) -> str:
+    return node.text(deep=True) or ""
+
+
+def _in_svg(node: LexborNode) -> bool:
+    parent = node.parent
+    for _ in range(30):
+        if parent is None:
+            return False
+        if parent.tag == "svg":
+            return True
+        parent = parent.parent
+    return False
+
+
+__all__ = ["PageMetadata", "clean_title", "normalize_language", "read_metadata"]

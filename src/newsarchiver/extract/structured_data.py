@@ -1,0 +1,43 @@
+"""Cross-checking a JSON-LD ``articleBody`` against the page before using it."""
+
+from __future__ import annotations
+
+import re
+
+from newsarchiver.extract import selectors as sel
+from newsarchiver.extract.render import Block
+
+#: The JSON-LD body replaces the extracted one only when it is this much longer.
+MIN_GAIN = 1.5
+#: Share of the JSON-LD paragraphs that must be found in the page's own text.
+MIN_FOUND_SHARE = 0.8
+#: Characters of each paragraph looked up in the page text.
+PROBE_CHARS = 80
+
+_SPACES = re.compile(r"\s+")
+_MARKUP = re.compile(r"<[a-zA-Z/][^>]*>")
+
+
+def _collapse(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def plausible_json_ld_blocks(
+    json_ld_body: str, blocks: list[Block], page_text: str
+) -> list[Block] | None:
+    """Paragraphs of the JSON-LD body if it is clearly more complete than ``blocks``
+    and its text is really on the page; otherwise None."""
+    if _MARKUP.search(json_ld_body):
+        return None
+    paragraphs = [p for p in (_collapse(x) for x in json_ld_body.split("\n")) if p]
+    if not paragraphs:
+        return None
+    length = sum(len(p) for p in paragraphs)
+    ours = sum(len(b.text) for b in blocks)
+    if length < sel.MIN_BODY_CHARS or length < ours * MIN_GAIN:
+        return None
+    page = _collapse(page_text)
+    found = sum(p[:PROBE_CHARS] in page for p in paragraphs)
+    if found < MIN_FOUND_SHARE * len(paragraphs):
+        return None
+    return [Block(p) for p in paragraphs]

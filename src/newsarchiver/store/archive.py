@@ -1,0 +1,285 @@
+"""The :class:`Archive`: saves snapshots as numbered versions and logs every fetch.
+
+An article is identified by its canonical URL (else the URL it was saved from) and
+reached by any URL recorded for it in ``article_urls``. A save locks the article row
+while it numbers a new version (``SELECT ... FOR UPDATE`` on PostgreSQL, the write
+lock of ``BEGIN IMMEDIATE`` on SQLite); ``UNIQUE (article_id, number)`` is the
+backstop, and a save that loses a race is retried once the winner has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from types import TracebackType
+from typing import Any, Self, TypeVar
+
+from sqlalchemy import Engine, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.orm import Session
+
+from newsarchiver.errors import NotFound
+from newsarchiver.models import Fetch, Outcome, RawPage, SaveResult, Snapshot, Version
+from newsarchiver.store.engine import database_url, ensure_schema, make_engine, store_errors, writer
+from newsarchiver.store.records import (
+    WordDelta,
+    count_word_delta,
+    fetch_of,
+    fetch_row,
+    raw_page_of,
+    raw_page_row,
+    version_of,
+    version_row,
+)
+from newsarchiver.store.schema import ArticleRow, ArticleUrlRow, FetchRow, RawPageRow, VersionRow
+
+T = TypeVar("T")
+SAVE_ATTEMPTS = 5
+#: Outcomes of a fetch that reached the server and got the page (or a 304).
+SUCCESSFUL = (Outcome.NEW, Outcome.CHANGED, Outcome.UNCHANGED, Outcome.NOT_MODIFIED)
+#: PostgreSQL errors after which the whole transaction may simply be tried again.
+RETRYABLE_SQLSTATES = frozenset({"40001", "40P01"})  # serialization failure, deadlock
+
+
+def _lost_race(exc: DBAPIError) -> bool:
+    """A unique key taken by a concurrent save, or a deadlock: worth trying again."""
+    return (isinstance(exc, IntegrityError)
+            or getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
+
+
+def _later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+class Archive:
+    """The archive database. Open with :meth:`open`; safe to share between threads."""
+
+    def __init__(self, engine: Engine, word_delta: WordDelta | None = None) -> None:
+        self._engine = engine
+        self._writer = writer(engine)
+        self._url = engine.url
+        self._word_delta = word_delta or count_word_delta
+
+    @classmethod
+    def open(cls, url: str, *, word_delta: Callable[[str, str], tuple[int, int]] | None = None
+             ) -> Archive:
+        """Connect, check the schema (creating or upgrading it where safe), and return."""
+        parsed = database_url(url)
+        engine = make_engine(url)
+        try:
+            with store_errors(parsed):
+                ensure_schema(engine)
+        except BaseException:
+            engine.dispose()
+            raise
+        return cls(engine, word_delta)
+
+    def close(self) -> None:
+        self._engine.dispose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+    # -- sessions ---------------------------------------------------------------
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        with store_errors(self._url), Session(self._engine) as session, session.begin():
+            yield session
+
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in a write transaction, again if it lost a race."""
+        for attempt in range(1, SAVE_ATTEMPTS + 1):
+            with store_errors(self._url):
+                try:
+                    with Session(self._writer) as session, session.begin():
+                        return work(session)
+                except DBAPIError as exc:
+                    if attempt == SAVE_ATTEMPTS or not _lost_race(exc):
+                        raise
+        raise AssertionError("unreachable")
+
+    def _insert(self, session: Session, table: Any) -> Any:
+        """An INSERT that can say ON CONFLICT DO NOTHING, for the session's backend."""
+        dialect = session.get_bind().dialect.name
+        return (postgresql.insert(table) if dialect == "postgresql"
+                else sqlite.insert(table))
+
+    # -- lookups ------------------------------------------------------------------
+
+    @staticmethod
+    def _article_id(session: Session, *urls: str | None) -> int | None:
+        """The article any of ``urls`` belongs to, trying them in order."""
+        wanted = [u for u in dict.fromkeys(urls) if u]
+        if not wanted:
+            return None
+        rows = dict(session.execute(
+            select(ArticleUrlRow.url, ArticleUrlRow.article_id)
+            .where(ArticleUrlRow.url.in_(wanted))).all())
+        return next((rows[u] for u in wanted if u in rows), None)
+
+    @staticmethod
+    def _lock_article(session: Session, article_id: int) -> ArticleRow:
+        return session.scalars(select(ArticleRow).where(ArticleRow.id == article_id)
+                               .with_for_update()).one()
+
+    @staticmethod
+    def _latest(session: Session, article_id: int) -> VersionRow | None:
+        return session.scalars(
+            select(VersionRow).where(VersionRow.article_id == article_id)
+            .order_by(VersionRow.number.desc()).limit(1)).first()
+
+    def _require_article(self, session: Session, url: str) -> ArticleRow:
+        article_id = self._article_id(session, url)
+        if article_id is None:
+            raise NotFound(f"no article archived at {url}", url=url)
+        return session.get_one(ArticleRow, article_id)
+
+    # -- writing ------------------------------------------------------------------
+
+    def save(self, snapshot: Snapshot, fetch: Fetch, *, aliases: Iterable[str] = ()
+             ) -> SaveResult:
+        """Store a snapshot: a new version if its content differs from the latest.
+
+        ``fetch`` is logged with the outcome and version number this save came to.
+        """
+        key = snapshot.article.canonical_url or snapshot.url
+        urls = [u for u in dict.fromkeys([key, snapshot.url, *aliases]) if u]
+        return self._write(lambda session: self._save(session, snapshot, fetch, key, urls))
+
+    def _save(self, session: Session, snapshot: Snapshot, fetch: Fetch, key: str,
+              urls: list[str]) -> SaveResult:
+        seen_at = snapshot.seen_at
+        if snapshot.raw is not None:
+            session.execute(self._insert(session, RawPageRow)
+                            .values(raw_page_row(snapshot.raw, seen_at))
+                            .on_conflict_do_nothing(index_elements=["sha256"]))
+        article_id = self._article_id(session, *urls)
+        if article_id is None:
+            session.execute(self._insert(session, ArticleRow)
+                            .values(url=key, source=snapshot.source, first_seen_at=seen_at)
+                            .on_conflict_do_nothing(index_elements=["url"]))
+            article_id = session.scalars(select(ArticleRow.id)
+                                         .where(ArticleRow.url == key)).one()
+        article = self._lock_article(session, article_id)
+        session.execute(self._insert(session, ArticleUrlRow)
+                        .values([{"url": u, "article_id": article.id, "first_seen_at": seen_at}
+                                 for u in urls])
+                        .on_conflict_do_nothing(index_elements=["url"]))
+
+        latest = self._latest(session, article.id)
+        if latest is not None and latest.content_hash == snapshot.content_hash:
+            latest.last_seen_at = _later(latest.last_seen_at, seen_at)
+            latest.times_seen += 1
+            outcome, number = Outcome.UNCHANGED, latest.number
+        else:
+            number = latest.number + 1 if latest else 1
+            delta = self._word_delta(latest.body if latest else "", snapshot.article.body)
+            session.add(version_row(snapshot, article.id, number, delta))
+            outcome = Outcome.CHANGED if latest else Outcome.NEW
+            article.last_changed_at = seen_at
+        article.last_checked_at = _later(article.last_checked_at, fetch.fetched_at)
+        article.source = article.source or snapshot.source
+        raw_sha256 = fetch.raw_sha256 or (snapshot.raw.sha256.lower() if snapshot.raw else None)
+        session.add(fetch_row(fetch, article_id=article.id, outcome=outcome, version=number,
+                              raw_sha256=raw_sha256, source=snapshot.source))
+        session.flush()
+        return SaveResult(outcome=outcome, article_id=article.id, version=number)
+
+    def log_fetch(self, fetch: Fetch, *, source: str | None = None) -> None:
+        """Record a fetch that stored nothing: a failure, a skip or a 304.
+
+        A 304 also counts as a sighting of the latest version (last_seen, times_seen).
+        """
+        self._write(lambda session: self._log_fetch(session, fetch, source))
+
+    def _log_fetch(self, session: Session, fetch: Fetch, source: str | None) -> None:
+        article_id = self._article_id(session, fetch.url, fetch.final_url)
+        version = fetch.version
+        if article_id is not None:
+            article = self._lock_article(session, article_id)
+            article.last_checked_at = _later(article.last_checked_at, fetch.fetched_at)
+            latest = self._latest(session, article_id)
+            if fetch.outcome is Outcome.NOT_MODIFIED and latest is not None:
+                session.execute(
+                    update(VersionRow).where(VersionRow.id == latest.id)
+                    .values(times_seen=VersionRow.times_seen + 1,
+                            last_seen_at=_later(latest.last_seen_at, fetch.fetched_at)))
+                version = latest.number
+        session.add(fetch_row(fetch, article_id=article_id, outcome=fetch.outcome,
+                              version=version, raw_sha256=fetch.raw_sha256, source=source))
+
+    # -- reading ------------------------------------------------------------------
+
+    def conditional_headers(self, url: str) -> tuple[str | None, str | None]:
+        """(ETag, Last-Modified) of the article's latest successful fetch, by any URL."""
+        with self._reading() as session:
+            article_id = self._article_id(session, url)
+            if article_id is None:
+                return None, None
+            with_validators = (FetchRow.etag.is_not(None) | FetchRow.last_modified.is_not(None))
+            row = session.execute(
+                select(FetchRow.etag, FetchRow.last_modified)
+                .where(FetchRow.article_id == article_id,
+                       FetchRow.outcome.in_([o.value for o in SUCCESSFUL]),
+                       (FetchRow.outcome != Outcome.NOT_MODIFIED.value) | with_validators)
+                .order_by(FetchRow.fetched_at.desc(), FetchRow.id.desc()).limit(1)).first()
+            return (row.etag, row.last_modified) if row else (None, None)
+
+    def history(self, url: str) -> tuple[Version, ...]:
+        """Every version of the article ``url`` leads to, oldest first."""
+        with self._reading() as session:
+            article = self._require_article(session, url)
+            rows = session.scalars(select(VersionRow).where(VersionRow.article_id == article.id)
+                                   .order_by(VersionRow.number)).all()
+            if not rows:
+                raise NotFound(f"no versions archived for {url}", url=url)
+            return tuple(version_of(row, article.url) for row in rows)
+
+    def version(self, url: str, number: int | None = None) -> Version:
+        """Version ``number`` of the article (1 is the first), or the latest for None."""
+        with self._reading() as session:
+            article = self._require_article(session, url)
+            query = select(VersionRow).where(VersionRow.article_id == article.id)
+            if number is None:
+                row = session.scalars(query.order_by(VersionRow.number.desc()).limit(1)).first()
+            else:
+                row = session.scalars(query.where(VersionRow.number == number)).first()
+            if row is None:
+                what = "no versions" if number is None else f"no version {number}"
+                raise NotFound(f"{what} of {article.url}", url=url, version=number)
+            return version_of(row, article.url)
+
+    def fetch_log(self, url: str | None = None, *, limit: int = 100) -> tuple[Fetch, ...]:
+        """Fetch attempts, newest first: all of them, or those of one article or URL."""
+        with self._reading() as session:
+            query = select(FetchRow)
+            if url is not None:
+                article_id = self._article_id(session, url)
+                query = query.where((FetchRow.url == url) | (FetchRow.article_id == article_id)
+                                    if article_id is not None else FetchRow.url == url)
+            rows = session.scalars(query.order_by(FetchRow.fetched_at.desc(), FetchRow.id.desc())
+                                   .limit(limit)).all()
+            return tuple(fetch_of(row) for row in rows)
+
+    def raw_page(self, sha256: str) -> RawPage:
+        """The raw response body with this SHA-256, decompressed."""
+        with self._reading() as session:
+            row = session.get(RawPageRow, sha256.lower())
+            if row is None:
+                raise NotFound(f"no raw page with SHA-256 {sha256}")
+            return raw_page_of(row)
+
+    def article_url(self, url: str) -> str | None:
+        """The identity URL of the article ``url`` leads to, or None."""
+        with self._reading() as session:
+            article_id = self._article_id(session, url)
+            if article_id is None:
+                return None
+            return session.get_one(ArticleRow, article_id).url
