@@ -76,8 +76,10 @@ def test_archive_versions_and_diff(server: LocalServer, db_url: str, config: Pat
     hist = json.loads(cli("history", url, *common, "--json").output)
     assert [(v["version"], v["times_seen"]) for v in hist] == [(1, 2)]
 
+    old_sentence = "Mr. Rustaqi added that government forces were ambushed along the way."
+    new_sentence = "Reinforcements from Kunduz arrived late on Sunday evening."
     edited = [*PARAGRAPHS]
-    edited[2] = PARAGRAPHS[2].replace("said an Afghan official", "said two Afghan officials")
+    edited[3] = PARAGRAPHS[3].replace(old_sentence, new_sentence)
     server.page("/live/2021/08/08/taleqan", page(edited, related=RELATED_A, updated="10:00"))
     assert cli("archive", url, *common).exit_code == 0
     # Only the chrome changes: related links rotate, the timestamp ticks. No new version.
@@ -86,16 +88,18 @@ def test_archive_versions_and_diff(server: LocalServer, db_url: str, config: Pat
 
     hist = json.loads(cli("history", url, *common, "--json").output)
     assert [(v["version"], v["times_seen"]) for v in hist] == [(1, 2), (2, 2)]
-    assert hist[1]["words_added"] == 3 and hist[1]["words_removed"] == 2
+    assert hist[1]["words_added"] == 8 and hist[1]["words_removed"] == 11
 
     text = cli("diff", url, *common).output
-    assert "[-an Afghan official-]{+two Afghan officials+}" in text
+    assert f"[-{old_sentence}-]{{+{new_sentence}+}}" in text
     assert text.count("[-") == 1 and text.count("{+") == 1
-    assert "@@ paragraph 3 @@" in text
+    assert "@@ paragraph 4 @@" in text
+    assert PARAGRAPHS[0] not in text  # unchanged paragraphs are not shown
 
     doc = json.loads(cli("diff", url, *common, "--format", "json").output)
     (para,) = doc["paragraphs"]
-    assert {"op": "insert", "text": "two Afghan officials"} in para["chunks"]
+    assert para["chunks"] == [{"op": "delete", "text": old_sentence},
+                              {"op": "insert", "text": new_sentence}]
 
     shown = cli("show", url, *common, "--version", "1", "--json")
     v1 = json.loads(shown.output)

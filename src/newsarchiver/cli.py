@@ -317,6 +317,7 @@ def _targets_from_args(items: tuple[str, ...], url: str | None) -> list[Target]:
     targets = []
     for item, path in zip(items, local, strict=True):
         if path is None:
+            _article_url(item)  # a malformed URL is a usage error, before any work
             targets.append(Target(item, user_supplied=True))
         elif not path.is_file():
             raise click.BadParameter(f"no such file: {path}", param_hint="URL_OR_FILE")

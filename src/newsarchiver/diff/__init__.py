@@ -28,8 +28,9 @@ from newsarchiver.models import Article
 _INVISIBLE = dict.fromkeys(map(ord, "\u200b\u2060\ufeff\u00ad\u180e"), None)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
-#: Words, runs of whitespace and single punctuation marks: diffs compare these.
-_TOKEN = re.compile(r"\w+(?:['’]\w+)*|\s+|[^\w\s]")
+#: Words and single punctuation marks, each with the whitespace after it: diffs
+#: compare these, so spaces never match on their own and split an edit apart.
+_TOKEN = re.compile(r"\w+(?:['’]\w+)*\s*|[^\w\s]\s*|\s+")
 
 Op = Literal["equal", "insert", "delete"]
 
@@ -115,15 +116,38 @@ def _merge(chunks: list[Chunk]) -> tuple[Chunk, ...]:
 
 def _word_chunks(old: str, new: str) -> tuple[Chunk, ...]:
     a, b = _TOKEN.findall(old), _TOKEN.findall(new)
-    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    # Tokens match on their text alone: "said" before a space or before "." is one word.
+    keys_a, keys_b = [t.rstrip() for t in a], [t.rstrip() for t in b]
+    ops = SequenceMatcher(None, keys_a, keys_b, autojunk=False).get_opcodes()
+    # A lone token left equal between two edits ("the", ",") is folded into them,
+    # so a rewritten sentence reads as one change rather than a word salad.
+    spans: list[tuple[str, list[str], list[str]]] = []
+    for k, (tag, i1, i2, j1, j2) in enumerate(ops):
+        lone = (tag == "equal" and i2 - i1 == 1 and 0 < k < len(ops) - 1)
+        if tag != "equal" or lone:
+            if spans and spans[-1][0] == "change":
+                spans[-1][1].extend(a[i1:i2])
+                spans[-1][2].extend(b[j1:j2])
+            else:
+                spans.append(("change", a[i1:i2], b[j1:j2]))
+        else:
+            spans.append(("equal", a[i1:i2], b[j1:j2]))
     chunks: list[Chunk] = []
-    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+    for tag, old_tokens, new_tokens in spans:
         if tag == "equal":
-            chunks.append(Chunk("equal", "".join(b[j1:j2])))
-            continue
-        chunks.append(Chunk("delete", "".join(a[i1:i2])))
-        chunks.append(Chunk("insert", "".join(b[j1:j2])))
+            chunks.append(Chunk("equal", "".join(new_tokens)))
+        else:
+            chunks += _split_change("".join(old_tokens), "".join(new_tokens))
     return _merge(chunks)
+
+
+def _split_change(old: str, new: str) -> list[Chunk]:
+    """A deletion then an insertion, with trailing whitespace they share kept equal."""
+    tail = len(old) - len(old.rstrip())
+    shared = min(tail, len(new) - len(new.rstrip()))
+    space = old[len(old) - shared:] if shared else ""
+    old, new = old[: len(old) - shared], new[: len(new) - shared]
+    return [Chunk("delete", old), Chunk("insert", new), Chunk("equal", space)]
 
 
 def _replaced_block(old: list[str], new: list[str], start: int) -> Iterator[ParagraphDiff]:

@@ -345,7 +345,7 @@ class Fetcher:
         origin = _origin(url)
         try:
             rules = await self._robots.rules(origin, lambda: self._load_robots(origin, policy))
-        except UnsafeURL as exc:  # name the page, not its robots.txt
+        except (UnsafeURL, TLSError) as exc:  # name the page, not its robots.txt
             exc.url = exc.final_url = str(url)
             raise
         if not rules.allows(str(url), ua):
@@ -364,8 +364,8 @@ class Fetcher:
                 result = await self._exchange(
                     url, {"Accept": "text/plain,*/*;q=0.1"}, policy, self.settings.timeout,
                     "any", jar, cap=MAX_ROBOTS_BYTES, truncate_at_cap=True)
-            except UnsafeURL:
-                raise  # the guard refuses the host itself, not just its robots.txt
+            except (UnsafeURL, TLSError):
+                raise  # the host itself is refused or broken, not just its robots.txt
             except FetchError as exc:
                 return self._robots_unreadable(origin, exc.message)
             status = result.status

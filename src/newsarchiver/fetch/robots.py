@@ -3,7 +3,8 @@
 * 2xx: the rules apply (the first :data:`MAX_ROBOTS_BYTES` are parsed, more is ignored).
 * 4xx: no rules: everything is allowed.
 * 5xx, 429 or a network failure: everything is disallowed until the file can be
-  read; such a verdict is cached only briefly (:data:`FAILURE_TTL`).
+  read; such a verdict is cached only briefly (:data:`FAILURE_TTL`). A TLS failure
+  or an SSRF refusal is not a robots.txt verdict: the fetcher reports it as such.
 
 Verdicts are kept for :data:`ROBOTS_TTL` (24 h) on an injected monotonic clock.
 """
