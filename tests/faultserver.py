@@ -236,14 +236,6 @@ def http_date_in(seconds: float) -> str:
     return formatdate(time.time() + seconds, usegmt=True)
 
 
-def quick_server() -> LocalServer:
-    """A started :class:`LocalServer` that shuts down in milliseconds (short poll interval)."""
-    srv = LocalServer()
-    srv._thread = threading.Thread(target=srv._server.serve_forever,
-                                   kwargs={"poll_interval": 0.02}, daemon=True)
-    return srv.start()
-
-
 def fast_settings(**overrides: Any) -> FetchSettings:
     """Fetcher settings for loopback tests: short deadline, small cap, no delays."""
     values: dict[str, Any] = {

@@ -61,7 +61,9 @@ class LocalServer:
     def __post_init__(self) -> None:
         self._server = _Server(("127.0.0.1", 0), Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        # A short poll interval makes stop() take milliseconds, not half a second.
+        self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.02}, daemon=True)
 
     @property
     def port(self) -> int:

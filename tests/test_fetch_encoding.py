@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import codecs
 import gzip
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -13,7 +12,7 @@ from newsarchiver.fetch import decode_html, read_local
 from newsarchiver.fetch.decoding import decode_body
 from newsarchiver.fetch.encoding import lookup_label, prescan
 from newsarchiver.urls import normalize_url
-from tests.faultserver import fast_settings, fetch_once, quick_server
+from tests.faultserver import fast_settings, fetch_once
 from tests.localserver import LocalServer
 
 RUSSIAN = ("Правительство объявило о новых мерах поддержки экономики. "
@@ -22,16 +21,6 @@ RUSSIAN = ("Правительство объявило о новых мерах
 JAPANESE = ("政府は新しい経済対策を発表しました。財務大臣は記者団に対し、"
             "地方や企業の代表者との長い議論の末に決定したと述べました。") * 4
 FRENCH = "Le café du marché a rouvert ses portes : « naïveté » et crème brûlée à 3 €."
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """The loopback server, with a quick shutdown (this suite starts many)."""
-    srv = quick_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def page(body: str, head: str = "") -> str:

@@ -16,21 +16,11 @@ from newsarchiver.errors import (
     TruncatedResponse,
     UnsupportedContentType,
 )
-from tests.faultserver import HTML, FaultRoutes, fast_settings, fetch_once, quick_server
+from tests.faultserver import HTML, FaultRoutes, fast_settings, fetch_once
 from tests.localserver import LocalServer
 
 CAP = 1_000_000
 BOUND = 10.0  # seconds: a generous upper bound, not a timing assertion
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """The loopback server, with a quick shutdown (this suite starts many)."""
-    srv = quick_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

@@ -17,20 +17,10 @@ from newsarchiver.errors import TLSError, UnsafeURL
 from newsarchiver.fetch import AddressPolicy, Fetcher, is_public_address, parse_numeric_host
 from newsarchiver.fetch.guard import check_url
 from newsarchiver.models import FetchRequest
-from tests.faultserver import HTML, fast_settings, quick_server
+from tests.faultserver import HTML, fast_settings
 from tests.localserver import LocalServer
 
 STRICT = AddressPolicy()
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """The loopback server, with a quick shutdown (this suite starts many)."""
-    srv = quick_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.mark.parametrize(("spelling", "address"), [

@@ -20,20 +20,9 @@ from tests.faultserver import (
     fast_settings,
     fetch_once,
     http_date_in,
-    quick_server,
     status,
 )
 from tests.localserver import Handler, LocalServer, respond
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """The loopback server, with a quick shutdown (this suite starts many)."""
-    srv = quick_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

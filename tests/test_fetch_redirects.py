@@ -10,18 +10,8 @@ import pytest
 from newsarchiver.errors import RedirectError, UnsafeURL
 from newsarchiver.fetch import Fetcher
 from newsarchiver.models import FetchRequest
-from tests.faultserver import HTML, FaultRoutes, fast_settings, fetch_once, quick_server
+from tests.faultserver import HTML, FaultRoutes, fast_settings, fetch_once
 from tests.localserver import Handler, LocalServer, respond
-
-
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
-    """The loopback server, with a quick shutdown (this suite starts many)."""
-    srv = quick_server()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 @pytest.fixture

@@ -89,7 +89,7 @@ def page_hits(server: LocalServer) -> Counter[str]:
 def run_workers(db_url: str, config: Path, n: int) -> None:
     procs = [start_worker(db_url, config) for _ in range(n)]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-3000:]
 
 

@@ -3,7 +3,8 @@
 Every request to a host (``host[:port]``, shared by all sources) passes through
 its :class:`HostGate`: at most ``per_host_concurrency`` in flight, successive
 starts at least ``per_host_delay`` apart (jittered 0.5-1.5x, never below the
-robots.txt Crawl-delay), and no start before a 429/503 back-off has run out.
+robots.txt Crawl-delay, itself clamped to ``max_retry_after``), and no start
+before a 429/503 back-off has run out.
 """
 
 from __future__ import annotations
