@@ -28,11 +28,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 WORDS = (
-    "government officials said the city council would vote on the proposal after a "
-    "long debate over housing transport schools budget police report minister election "
-    "campaign residents federal state court ruling economy prices inflation market "
-    "workers union strike hospital health climate energy border security talks"
-).split()
+    "government", "officials", "said", "the", "city", "council", "would", "vote", "on",
+    "the", "proposal", "after", "a", "long", "debate", "over", "housing", "transport",
+    "schools", "budget", "police", "report", "minister", "election", "campaign",
+    "residents", "federal", "state", "court", "ruling", "economy", "prices", "inflation",
+    "market", "workers", "union", "strike", "hospital", "health", "climate", "energy",
+    "border", "security", "talks",
+)
 
 
 def make_page(n: int, target_bytes: int = 100_000) -> bytes:
@@ -73,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: object) -> None:
         pass
 
-    def do_GET(self) -> None:  # noqa: N802
+    def do_GET(self) -> None:
         if not self.path.startswith("/news/"):
             self.send_response(404)
             self.send_header("Content-Length", "0")
@@ -96,10 +98,9 @@ def _serve(port_queue: multiprocessing.Queue[int]) -> None:
 
 def measure(n: int) -> dict[str, float]:
     """Run in a fresh process: archive N pages end to end, then extract them alone."""
-    from newsarchiver.config import FetchSettings, Settings
     from newsarchiver.diff import word_delta
     from newsarchiver.extract import extract
-    from newsarchiver.models import Outcome
+    from newsarchiver.models import FetchSettings, Outcome, Settings
     from newsarchiver.pipeline import Target, archive_targets
     from newsarchiver.store import Archive
 

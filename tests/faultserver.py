@@ -25,9 +25,8 @@ from typing import Any
 import brotli
 import zstandard
 
-from newsarchiver.config import FetchSettings
 from newsarchiver.fetch import Fetcher
-from newsarchiver.models import FetchRequest, FetchResult
+from newsarchiver.models import FetchRequest, FetchResult, FetchSettings
 from tests.localserver import Handler, LocalServer, respond
 
 HTML = b"<!doctype html><html><head><title>t</title></head><body><p>ok</p></body></html>"

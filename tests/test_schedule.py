@@ -8,7 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from newsarchiver.config import RecheckPolicy, Tier, parse_settings
+from newsarchiver.config import parse_settings
+from newsarchiver.models import RecheckPolicy, Tier
 from newsarchiver.schedule import (
     MIN_INTERVAL,
     RecheckDue,

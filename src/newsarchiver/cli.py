@@ -23,10 +23,10 @@ from urllib.parse import unquote, urlsplit
 import click
 
 from newsarchiver import __version__
-from newsarchiver.config import DEFAULT_DATABASE, Settings, load_settings, parse_duration
+from newsarchiver.config import DEFAULT_DATABASE, load_settings, parse_duration
 from newsarchiver.diff.render import VersionDiff, render_html, render_json, render_text
 from newsarchiver.errors import ConfigError, InvalidURL, NewsArchiverError, NotFound
-from newsarchiver.models import Article, RunReport, UrlReport, Version
+from newsarchiver.models import Article, RunReport, Settings, UrlReport, Version
 from newsarchiver.pipeline import (
     PassOptions,
     Target,
@@ -224,8 +224,11 @@ def run(config: str | None, db: str | None, sources: tuple[str, ...], budget: in
     ctx = Context(config, db)
     if ctx.config_path is None:
         raise ConfigError("no configuration: pass --config or create config/sources.toml")
+    known = {s.name for s in ctx.settings.sources}
     for name in sources:
-        ctx.settings.source(name)
+        if name not in known:
+            raise ConfigError(f"no source named {name!r}; the configured sources are: "
+                              f"{', '.join(sorted(known)) or 'none'}", path=ctx.config_path)
     options = PassOptions(worker=worker_name(), budget=budget, sources=sources,
                           lease=_duration(lease, "--lease"))
     with ctx.archive() as arc, _progress(None) as step:

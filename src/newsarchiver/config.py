@@ -1,4 +1,4 @@
-"""Load and validate ``sources.toml`` into frozen settings.
+"""Load and validate ``sources.toml`` into frozen :class:`~newsarchiver.models.Settings`.
 
 Validation is strict: an unknown key, a wrong type, a bad URL, a bad regular
 expression or a bad schedule raises :class:`~newsarchiver.errors.ConfigError`
@@ -12,107 +12,23 @@ import ipaddress
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any, TypeVar
 
 from newsarchiver.errors import ConfigError, InvalidURL
-from newsarchiver.models import SiteRules
-from newsarchiver.urls import DEFAULT_TRACKING_PARAMS, normalize_url
+from newsarchiver.models import (
+    FetchSettings,
+    RecheckPolicy,
+    SectionPage,
+    Settings,
+    SiteRules,
+    Source,
+    Tier,
+)
+from newsarchiver.urls import normalize_url
 
 DEFAULT_DATABASE = "sqlite:///newsarchiver.db"
-DEFAULT_USER_AGENT = (
-    "newsarchiver/0.1 (+https://github.com/newsarchiver/newsarchiver; news archiving bot)"
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Tier:
-    """Re-check an article every ``every`` while its last change is under ``age`` old."""
-
-    age: timedelta
-    every: timedelta
-
-
-DEFAULT_TIERS: tuple[Tier, ...] = (
-    Tier(timedelta(hours=3), timedelta(minutes=15)),
-    Tier(timedelta(days=1), timedelta(hours=1)),
-    Tier(timedelta(days=7), timedelta(hours=3)),
-    Tier(timedelta(days=30), timedelta(days=3)),
-)
-
-
-@dataclass(frozen=True, slots=True)
-class RecheckPolicy:
-    """Lifetime re-check tiers, keyed on time since the article's last real change."""
-
-    tiers: tuple[Tier, ...] = DEFAULT_TIERS
-    #: After the last tier: check this often, or never (None = retired).
-    after: timedelta | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class FetchSettings:
-    """Politeness and hard bounds for the fetcher."""
-
-    user_agent: str = DEFAULT_USER_AGENT
-    timeout: float = 30.0  # seconds, total per fetch, headers and body together
-    connect_timeout: float = 10.0
-    max_bytes: int = 10_000_000  # decoded body cap
-    concurrency: int = 16  # fetches in flight in all
-    per_host_concurrency: int = 2
-    per_host_delay: float = 1.0  # seconds between requests to a host, jittered 0.5-1.5x
-    max_retries: int = 2
-    max_retry_after: float = 600.0  # clamp for Retry-After, seconds
-    max_redirects: int = 10
-    obey_robots: bool = True
-    allow_private_networks: bool = False
-    allowed_networks: tuple[str, ...] = ()  # CIDRs reachable despite the SSRF guard
-    tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
-
-
-@dataclass(frozen=True, slots=True)
-class SectionPage:
-    """A section front whose article links are picked by a selector and/or a pattern."""
-
-    url: str
-    links: str | None = None  # CSS selector for <a> elements
-    pattern: str | None = None  # regex the absolute link URL must match (search)
-
-
-@dataclass(frozen=True, slots=True)
-class Source:
-    """One news source and how to archive it."""
-
-    name: str
-    articles: tuple[str, ...] = ()
-    feeds: tuple[str, ...] = ()
-    sitemaps: tuple[str, ...] = ()
-    sections: tuple[SectionPage, ...] = ()
-    include: tuple[str, ...] = ()  # regexes; a discovered URL must match one (if any)
-    exclude: tuple[str, ...] = ()  # regexes; a discovered URL matching one is dropped
-    rules: SiteRules = SiteRules()
-    schedule: str | None = None  # "every 30m" or a 5-field cron expression
-    obey_robots: bool = True
-    recheck: RecheckPolicy = RecheckPolicy()
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Everything ``sources.toml`` configures."""
-
-    database: str | None = None
-    fetch: FetchSettings = FetchSettings()
-    recheck: RecheckPolicy = RecheckPolicy()
-    sources: tuple[Source, ...] = field(default_factory=tuple)
-    path: str | None = None
-
-    def source(self, name: str) -> Source:
-        for s in self.sources:
-            if s.name == name:
-                return s
-        raise ConfigError(f"no source named {name!r}", path=self.path, key="sources")
 
 
 # --- parsing helpers -------------------------------------------------------------------
@@ -122,8 +38,8 @@ _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$")
 _UNITS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 7))
 _CRON_NAMES = {
-    3: "jan feb mar apr may jun jul aug sep oct nov dec".split(),
-    4: "sun mon tue wed thu fri sat".split(),
+    3: ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"],
+    4: ["sun", "mon", "tue", "wed", "thu", "fri", "sat"],
 }
 
 
@@ -198,7 +114,7 @@ class _Reader:
         ok = isinstance(value, kinds) and not (isinstance(value, bool) and bool not in kinds)
         if not ok:
             raise self.error(name, f"expected {what or _kind_name(kinds)}, got {value!r}")
-        return value  # type: ignore[return-value]
+        return value  # type: ignore[no-any-return]
 
     def convert(self, name: str, value: Any, fn: Callable[[Any], T]) -> T:
         try:
@@ -222,7 +138,8 @@ class _Reader:
     def finish(self) -> None:
         unknown = sorted(set(self.data) - self.seen)
         if unknown:
-            raise self.error(unknown[0], f"unknown key; expected one of {', '.join(sorted(self.seen))}")
+            expected = ", ".join(sorted(self.seen))
+            raise self.error(unknown[0], f"unknown key; expected one of {expected}")
 
 
 def _kind_name(kinds: tuple[type, ...]) -> str:
@@ -246,7 +163,8 @@ def _network(text: str) -> str:
 
 def _positive(r: _Reader, name: str, default: float, kind: type = float) -> Any:
     kinds: tuple[type, ...] = (int, float) if kind is float else (int,)
-    value = r.get(name, kinds, default, "a positive number" if kind is float else "a positive integer")
+    what = "a positive number" if kind is float else "a positive integer"
+    value = r.get(name, kinds, default, what)
     if value <= 0 and not (name in ("max_retries", "per_host_delay") and value == 0):
         raise r.error(name, f"expected a positive number, got {value!r}")
     return float(value) if kind is float else int(value)
@@ -281,7 +199,7 @@ def _recheck(r: _Reader, default: RecheckPolicy) -> RecheckPolicy:
     tiers = default.tiers
     if "tiers" in r.data:
         items = r.get("tiers", list, [], "a list of {age, every} tables")
-        parsed = []
+        parsed: list[Tier] = []
         for i, item in enumerate(items):
             if not isinstance(item, dict):
                 raise r.error(f"tiers[{i}]", f"expected a table {{age, every}}, got {item!r}")
@@ -309,7 +227,8 @@ def _source(r: _Reader, default_recheck: RecheckPolicy) -> Source:
     sections = []
     for i, item in enumerate(r.get("sections", list, [], "a list of tables")):
         if not isinstance(item, dict):
-            raise r.error(f"sections[{i}]", f"expected a table {{url, links, pattern}}, got {item!r}")
+            raise r.error(f"sections[{i}]",
+                          f"expected a table {{url, links, pattern}}, got {item!r}")
         t = _Reader(item, f"{r.key}.sections[{i}]", r.path)
         url = t.convert("url", t.get("url", str, "", "a URL"), _web_url)
         links = t.get("links", str, "") or None

@@ -24,9 +24,9 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from newsarchiver.config import Settings, Source, parse_duration
+from newsarchiver.config import parse_duration
 from newsarchiver.fetch import Fetcher
-from newsarchiver.models import RunReport
+from newsarchiver.models import RunReport, Settings, Source
 from newsarchiver.pipeline import PassOptions, run_pass_async
 from newsarchiver.store import Archive
 

@@ -13,8 +13,117 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
+
+from newsarchiver.urls import DEFAULT_TRACKING_PARAMS
+
+DEFAULT_USER_AGENT = (
+    "newsarchiver/0.1 (+https://github.com/newsarchiver/newsarchiver; news archiving bot)"
+)
+
+
+# --- settings (loaded and validated from sources.toml by newsarchiver.config) ----------
+
+@dataclass(frozen=True, slots=True)
+class SiteRules:
+    """Per-source extraction rules from sources.toml (CSS selectors)."""
+
+    body_selector: str | None = None
+    remove_selectors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Tier:
+    """Re-check an article every ``every`` while its last change is under ``age`` old."""
+
+    age: timedelta
+    every: timedelta
+
+
+DEFAULT_TIERS: tuple[Tier, ...] = (
+    Tier(timedelta(hours=3), timedelta(minutes=15)),
+    Tier(timedelta(days=1), timedelta(hours=1)),
+    Tier(timedelta(days=7), timedelta(hours=3)),
+    Tier(timedelta(days=30), timedelta(days=3)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class RecheckPolicy:
+    """Lifetime re-check tiers, keyed on time since the article's last real change."""
+
+    tiers: tuple[Tier, ...] = DEFAULT_TIERS
+    #: After the last tier: check this often, or never (None = retired).
+    after: timedelta | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FetchSettings:
+    """Politeness and hard bounds for the fetcher."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    timeout: float = 30.0  # seconds, total per fetch, headers and body together
+    connect_timeout: float = 10.0
+    max_bytes: int = 10_000_000  # decoded body cap
+    concurrency: int = 16  # fetches in flight in all
+    per_host_concurrency: int = 2
+    per_host_delay: float = 1.0  # seconds between requests to a host, jittered 0.5-1.5x
+    max_retries: int = 2
+    max_retry_after: float = 600.0  # clamp for Retry-After, seconds
+    max_redirects: int = 10
+    obey_robots: bool = True
+    allow_private_networks: bool = False
+    allowed_networks: tuple[str, ...] = ()  # CIDRs reachable despite the SSRF guard
+    tracking_params: tuple[str, ...] = DEFAULT_TRACKING_PARAMS
+
+
+@dataclass(frozen=True, slots=True)
+class SectionPage:
+    """A section front whose article links are picked by a selector and/or a pattern."""
+
+    url: str
+    links: str | None = None  # CSS selector for <a> elements
+    pattern: str | None = None  # regex the absolute link URL must match (search)
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One news source and how to archive it."""
+
+    name: str
+    articles: tuple[str, ...] = ()
+    feeds: tuple[str, ...] = ()
+    sitemaps: tuple[str, ...] = ()
+    sections: tuple[SectionPage, ...] = ()
+    include: tuple[str, ...] = ()  # regexes; a discovered URL must match one (if any)
+    exclude: tuple[str, ...] = ()  # regexes; a discovered URL matching one is dropped
+    rules: SiteRules = SiteRules()
+    schedule: str | None = None  # "every 30m" or a 5-field cron expression
+    obey_robots: bool = True
+    recheck: RecheckPolicy = RecheckPolicy()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Everything ``sources.toml`` configures."""
+
+    database: str | None = None
+    fetch: FetchSettings = FetchSettings()
+    recheck: RecheckPolicy = RecheckPolicy()
+    sources: tuple[Source, ...] = field(default_factory=tuple)
+    path: str | None = None
+
+    def source(self, name: str) -> Source:
+        """The source called ``name``; KeyError if there is none."""
+        for s in self.sources:
+            if s.name == name:
+                return s
+        raise KeyError(name)
+
+
+
+# --- values passed between stages -----------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,14 +175,6 @@ class DiscoveredLink:
     #: ``lastmod``, Google News ``publication_date``), if it says.
     updated: datetime | None = None
     title: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class SiteRules:
-    """Per-source extraction rules from sources.toml (CSS selectors)."""
-
-    body_selector: str | None = None
-    remove_selectors: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsarchiver.config import RecheckPolicy
+from newsarchiver.models import RecheckPolicy
 
 #: Floor for any re-check interval, so a zero interval cannot loop a run.
 MIN_INTERVAL = timedelta(minutes=1)

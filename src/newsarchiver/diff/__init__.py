@@ -133,8 +133,8 @@ def _word_chunks(old: str, new: str) -> tuple[Chunk, ...]:
         else:
             spans.append(("equal", a[i1:i2], b[j1:j2]))
     chunks: list[Chunk] = []
-    for tag, old_tokens, new_tokens in spans:
-        if tag == "equal":
+    for kind, old_tokens, new_tokens in spans:
+        if kind == "equal":
             chunks.append(Chunk("equal", "".join(new_tokens)))
         else:
             chunks += _split_change("".join(old_tokens), "".join(new_tokens))

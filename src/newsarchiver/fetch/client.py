@@ -25,7 +25,6 @@ from types import TracebackType
 
 import httpx
 
-from newsarchiver.config import FetchSettings
 from newsarchiver.errors import (
     FetchError,
     FetchTimeout,
@@ -71,7 +70,7 @@ from newsarchiver.fetch.robots import (
     RobotsRules,
     RobotsVerdict,
 )
-from newsarchiver.models import FetchRequest, FetchResult
+from newsarchiver.models import FetchRequest, FetchResult, FetchSettings
 from newsarchiver.urls import host_of
 
 ROBOTS_MAX_REDIRECTS = 5

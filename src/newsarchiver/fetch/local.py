@@ -5,11 +5,10 @@ from __future__ import annotations
 import mimetypes
 from pathlib import Path
 
-from newsarchiver.config import FetchSettings
 from newsarchiver.errors import FetchError, ResponseTooLarge
 from newsarchiver.fetch.decoding import decode_body
 from newsarchiver.fetch.encoding import decode_html
-from newsarchiver.models import FetchResult
+from newsarchiver.models import FetchResult, FetchSettings
 
 _DEFAULT_CAP = FetchSettings().max_bytes
 

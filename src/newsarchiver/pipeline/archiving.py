@@ -19,7 +19,6 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsarchiver.config import Settings, Source
 from newsarchiver.diff import content_hash
 from newsarchiver.errors import (
     FetchError,
@@ -39,8 +38,10 @@ from newsarchiver.models import (
     Outcome,
     RawPage,
     RunReport,
+    Settings,
     SiteRules,
     Snapshot,
+    Source,
     UrlReport,
 )
 from newsarchiver.schedule import check_interval

@@ -17,7 +17,6 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from newsarchiver.config import SectionPage, Settings, Source
 from newsarchiver.discover import parse_feed, parse_sitemap, select_links
 from newsarchiver.errors import NewsArchiverError
 from newsarchiver.extract import find_links
@@ -28,6 +27,9 @@ from newsarchiver.models import (
     FetchRequest,
     Outcome,
     RunReport,
+    SectionPage,
+    Settings,
+    Source,
     UrlReport,
 )
 from newsarchiver.pipeline.archiving import Clock, Progress, Target, _Run, process
