@@ -26,7 +26,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from newsarchiver.config import parse_duration
 from newsarchiver.fetch import Fetcher
-from newsarchiver.models import RunReport, Settings, Source
+from newsarchiver.models import Settings, Source
 from newsarchiver.pipeline import PassOptions, run_pass_async
 from newsarchiver.store import Archive
 
@@ -47,10 +47,6 @@ def trigger_for(schedule: str | None) -> BaseTrigger:
         return IntervalTrigger(seconds=parse_duration(schedule[6:]).total_seconds(),
                                timezone=UTC)
     return CronTrigger.from_crontab(schedule, timezone=UTC)
-
-
-def summary(report: RunReport) -> str:
-    return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in report.counts.items())
 
 
 class Daemon:
@@ -107,7 +103,7 @@ class Daemon:
             report = self._submit(run_pass_async(
                 self.settings, self.archive, self.clock, options,
                 stop=self.stopping, fetcher=self._fetcher))
-            log.info("%s: %s", what, summary(report))
+            log.info("%s: %s", what, report.summary)
         except Exception:
             # A bug: loud in the log, but one source's failure must not stop the daemon.
             log.exception("%s failed", what)

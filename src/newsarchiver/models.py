@@ -310,6 +310,11 @@ class RunReport:
         return {o.value: self.count(o) for o in Outcome}
 
     @property
+    def summary(self) -> str:
+        """``"2 new, 1 changed, 0 unchanged, ..."``, for logs."""
+        return ", ".join(f"{n} {k.replace('_', ' ')}" for k, n in self.counts.items())
+
+    @property
     def archived_any(self) -> bool:
         """True when at least one URL was fetched successfully (any non-failure)."""
         return any(r.outcome not in (Outcome.FAILED, Outcome.SKIPPED) for r in self.results)

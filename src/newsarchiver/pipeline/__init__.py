@@ -9,7 +9,6 @@ from newsarchiver.pipeline.archiving import (
     Target,
     archive_targets,
     extract_target,
-    source_targets,
 )
 from newsarchiver.pipeline.passes import PassOptions, run_pass, run_pass_async
 
@@ -20,5 +19,4 @@ __all__ = [
     "extract_target",
     "run_pass",
     "run_pass_async",
-    "source_targets",
 ]

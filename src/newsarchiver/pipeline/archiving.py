@@ -78,17 +78,6 @@ class Target:
         return self.url or (self.local_path.as_uri() if self.local_path else "")
 
 
-def source_targets(settings: Settings, names: Iterable[str] = ()) -> list[Target]:
-    """The article URLs listed in the configuration (all sources, or those named)."""
-    wanted = set(names)
-    return [
-        Target(url, source=s)
-        for s in settings.sources
-        if not wanted or s.name in wanted
-        for url in s.articles
-    ]
-
-
 def _same_site(a: str, b: str) -> bool:
     def site(u: str) -> str:
         host = (urlsplit(u).hostname or "").lower()
