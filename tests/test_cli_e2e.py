@@ -190,3 +190,39 @@ def test_console_script_runs(tmp_path: Path, sqlite_url: str) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "1 new" in r.stdout
+
+
+def test_nyt_fixture_through_the_archive(server: LocalServer, db_url: str,
+                                         config: Path) -> None:
+    """The live-blog fixture: golden body in, byte-exact out of show and diff."""
+    html = (FIXTURES / "nyt-taleqan-falls.html").read_text(encoding="utf-8")
+    golden = (FIXTURES / "nyt-taleqan-falls.body.txt").read_text(encoding="utf-8").strip()
+    common = ["--db", db_url, "--config", str(config)]
+    path = "/live/2021/08/08/world/taliban-afghanistan-news/taleqan-falls-taliban"
+    url = server.page(path, html)
+    assert cli("archive", url, *common).exit_code == 0
+
+    # The related-links list rotates: no new version.
+    rotated = html.replace("Biden isn't changing the U.S. withdrawal plan, officials say.",
+                           "Kabul residents brace for a long week.")
+    assert rotated != html
+    server.page(path, rotated)
+    assert cli("archive", url, *common).exit_code == 0
+
+    old = "Mr. Rustaqi added that government forces were ambushed along the way."
+    new = "Mr. Rustaqi added that government forces had retreated from Tاليقان overnight."
+    server.page(path, rotated.replace(f">{old}<", f">{new}<"))
+    assert cli("archive", url, *common).exit_code == 0
+
+    hist = json.loads(cli("history", url, *common, "--json").output)
+    assert [(v["version"], v["times_seen"]) for v in hist] == [(1, 2), (2, 1)]
+    v1 = json.loads(cli("show", url, *common, "--version", "1", "--json").output)
+    assert v1["body"] == golden
+    assert v1["title"] == "Another provincial capital, Tاليقان, falls to the insurgents on Sunday."
+    shown = cli("show", url, *common).output.encode("utf-8")
+    assert shown.count("Tاليقان".encode()) == golden.count("Tاليقان") + 2  # title + edit
+
+    diff = cli("diff", url, *common).output
+    assert "{+had retreated from Tاليقان overnight+}" in diff
+    assert "[-were ambushed along the way-]" in diff
+    assert diff.count("@@ paragraph") == 1
