@@ -43,6 +43,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from itertools import chain
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
@@ -161,7 +162,7 @@ def _first_text(values: Iterable[str | None]) -> str | None:
 
 def _meta_index(tree: LexborHTMLParser) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
-    for node in tree.css("meta"):
+    for node in tree.css("meta[content]"):
         attrs = node.attributes
         content = attrs.get("content")
         if content is None:
@@ -302,13 +303,14 @@ def _dates(
         keys = ("article:published_time", "og:published_time", "parsely-pub-date",
                 "sailthru.date", "dc.date.issued", "dc.date", "citation_publication_date",
                 "pubdate", "publish-date", "date", "datepublished")
-        candidates = [*_json_strings(article, "datePublished", "dateCreated")]
+        from_json = _json_strings(article, "datePublished", "dateCreated")
     else:
         keys = ("article:modified_time", "og:updated_time", "dc.date.modified",
                 "last-modified", "datemodified")
-        candidates = [*_json_strings(article, "dateModified")]
-    candidates.extend(v for k in keys for v in metas.get(k, []))
-    candidates.extend(_time_values(tree, published))
+        from_json = _json_strings(article, "dateModified")
+    # Lazily: the <time> elements are only searched when nothing before them parses.
+    candidates = chain(from_json, (v for k in keys for v in metas.get(k, [])),
+                       _time_values(tree, published))
     page_tz = _page_offset(metas, article)
     for candidate in candidates:
         moment = parse_date(candidate, page_tz)
