@@ -14,7 +14,7 @@ import pytest
 import zstandard
 from sqlalchemy import text
 
-from newsarchiver.models import Fetch, Outcome
+from newsarchiver.models import DiscoveredLink, Fetch, Outcome
 from newsarchiver.store import Archive
 from newsarchiver.store.engine import make_engine
 from tests.test_store import fetch_for, snapshot
@@ -22,6 +22,7 @@ from tests.test_store import fetch_for, snapshot
 SCHEMA_DOC = Path(__file__).parent.parent / "docs" / "schema.md"
 STORY = "https://news.example/2024/story"
 OTHER = "https://news.example/2024/other"
+TRACKED = "https://news.example/2024/tracked"
 
 
 def sql_blocks() -> list[str]:
@@ -52,6 +53,9 @@ def populated(db_url: str) -> Iterator[dict[str, Any]]:
                             error_message="404 Not Found"))
         arc.log_fetch(replace(fetch_for(v1), fetched_at=now - timedelta(days=3),
                               outcome=Outcome.FAILED, error_class="FetchTimeout"))
+        arc.track([DiscoveredLink(TRACKED)], source="example", now=now - timedelta(minutes=1))
+        arc.claim_source("example", worker="w", now=now, lease=timedelta(minutes=5))
+        arc.finish_source("example", worker="w", now=now)
         assert v2.raw is not None
         yield {"url": db_url, "now": now, "raw": v2.raw}
 
@@ -89,6 +93,11 @@ def test_every_example_runs(populated: dict[str, Any]) -> None:
             assert [r["number"] for r in rows] == [1, 2]
         elif name == "fetch failures in the last day":
             assert [r["error_class"] for r in rows] == ["HTTPStatusError"]
+        elif name == "articles due for a check":
+            assert [(r["url"], r["lease_owner"]) for r in rows] == [(TRACKED, None)]
+        elif name == "articles scheduled and retired per source":
+            assert [(r["name"], r["scheduled"], r["retired"]) for r in rows] == [
+                ("example", 1, 0)]
         elif name == "raw page of the latest version":
             (row,) = rows
             raw = populated["raw"]

@@ -123,7 +123,7 @@ def test_killed_worker_loses_nothing(server: LocalServer, pg_url: str, tmp_path:
         time.sleep(0.05)
     assert page_hits(server), "the first worker started fetching"
     victim.send_signal(signal.SIGKILL)
-    victim.wait(timeout=10)
+    victim.communicate(timeout=10)  # reaps it and closes its pipes
     fetched_by_victim = set(page_hits(server))
 
     # A second worker right away cannot take the victim's leased articles...
@@ -166,6 +166,8 @@ def test_daemon_stops_gracefully(server: LocalServer, sqlite_url: str, tmp_path:
     proc.send_signal(signal.SIGTERM)
     proc.wait(timeout=10)  # the bound the daemon promises
     reader.join(timeout=5)
+    if proc.stdout is not None:
+        proc.stdout.close()
     log = "".join(lines)
     assert proc.returncode == 0, log
     assert "stopped" in log

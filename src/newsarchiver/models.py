@@ -281,6 +281,8 @@ class SaveResult:
     outcome: Outcome
     article_id: int
     version: int
+    #: When the article's newest version was first seen (after this save).
+    last_changed_at: datetime | None = None
 
 
 @dataclass(frozen=True, slots=True)

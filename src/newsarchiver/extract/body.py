@@ -25,6 +25,8 @@ SIBLING_MIN_SCORE = 10.0
 #: how far up the tree the article reaches.
 GOOD_PARAGRAPH_CHARS = 80
 GOOD_MAX_LINK_DENSITY = 0.3
+#: List items count as article text only with (almost) no links: teaser lists link.
+ITEM_MAX_LINK_DENSITY = 0.1
 #: The body grows to an ancestor that holds this much more article text.
 CLIMB_GAIN = 1.25
 
@@ -67,19 +69,34 @@ def _paragraph_score(text: str) -> float:
     return 1.0 + text.count(",") + text.count("،") + text.count("，") + min(len(text) // 100, 3)
 
 
-def _credit(found: _Candidates, para: LexborNode, text: str, *, deep: bool = True) -> None:
+def _credit(
+    found: _Candidates, para: LexborNode, text: str, *, deep: bool = True, own: bool = False
+) -> None:
+    """Credit a paragraph's score to its ancestors (to ``para`` itself first when its
+    text is written straight into it, e.g. paragraphs split by ``<br>``)."""
     score = _paragraph_score(text)
-    node = para.parent
+    node = para if own else para.parent
     for divisor in SCORE_DIVISORS:
-        if node is None or node.tag in ("html", "#document"):
+        if node is None or node.tag in ("html", "#document", "body"):
             break
         found.add(node, score / divisor)
         node = node.parent
+    _count_good(found, para, text, deep=deep)
+
+
+def _count_good(
+    found: _Candidates,
+    para: LexborNode,
+    text: str,
+    *,
+    deep: bool = True,
+    max_density: float = GOOD_MAX_LINK_DENSITY,
+) -> None:
     if len(text) < GOOD_PARAGRAPH_CHARS:
         return
-    if link_density(para, len(text) if deep else len(para.text())) > GOOD_MAX_LINK_DENSITY:
+    if link_density(para, len(text) if deep else len(para.text())) > max_density:
         return
-    node = para
+    node: LexborNode | None = para
     good = found.good
     while node is not None:
         key = node.mem_id
@@ -93,12 +110,18 @@ def _score_paragraphs(root: LexborNode) -> _Candidates:
         text = para.text().strip()
         if len(text) >= MIN_PARAGRAPH_CHARS:
             _credit(found, para, text)
-    # Text written straight into a <div> (paragraphs split by <br>, or <div>s used as
-    # paragraphs) counts as a paragraph too.
-    for div in root.css("div"):
-        text = div.text(deep=False).strip()
+    # Text written straight into a container (paragraphs split by <br>, or <div>s used
+    # as paragraphs) counts as a paragraph of that container.
+    for box in root.css(sel.TEXT_CONTAINER_SELECTOR):
+        text = box.text(deep=False).strip()
         if len(text) >= MIN_PARAGRAPH_CHARS:
-            _credit(found, div, text, deep=False)
+            _credit(found, box, text, deep=False, own=True)
+    # Long list items (recipe steps, explainer points) are article text, but carry no
+    # score: navigation and link lists are made of list items too.
+    for item in root.css("li"):
+        text = item.text().strip()
+        if len(text) >= GOOD_PARAGRAPH_CHARS:
+            _count_good(found, item, text, max_density=ITEM_MAX_LINK_DENSITY)
     found.finalise()
     return found
 

@@ -10,6 +10,7 @@ from newsarchiver.extract import selectors as sel
 
 _DROP_SELECTOR = ",".join(sel.DROP_TAGS + sel.DROP_SELECTORS)
 _CHROME_SELECTOR = ",".join(sel.CHROME_SELECTORS)
+_CLASSED_SELECTOR = ",".join(sel.CLASSED_SELECTORS)
 
 #: A furniture-looking node holding more than this share of the page's paragraph text
 #: is a wrapper of the article (e.g. ``<div class="page has-sidebar">``) and is kept.
@@ -18,47 +19,62 @@ WEAK_MAX_SHARE = 0.3
 #: A weak furniture word next to a positive word ("article-meta") still marks furniture
 #: when the node holds less text than this.
 WEAK_POSITIVE_MAX_CHARS = 300
+#: A node marked by a weak word only is kept when it has this much text and this few links.
+PROSE_MIN_CHARS = 400
+PROSE_MAX_LINK_DENSITY = 0.1
 
 
-@lru_cache(maxsize=8192)
-def _tokens(raw: str) -> str:
-    tokens = sel.SEPARATOR_RE.sub("-", sel.CAMEL_RE.sub(r"\1-\2", raw).lower()).strip("-")
-    return sel.MODIFIER_RE.sub("", tokens)
+def _token_signals(token: str) -> int:
+    found = sel.WHOLE_SIGNALS.get(token, 0)
+    for word, bit in sel.PREFIX_SIGNALS.get(token[: sel.MIN_PREFIX_WORD], ()):
+        if token.startswith(word):
+            found |= bit
+    return found
 
 
-def class_tokens(node: LexborNode) -> str:
-    """The node's class and id as one lower-case, hyphen-joined token string."""
+@lru_cache(maxsize=16384)
+def signals(raw: str) -> int:
+    """The signals (:data:`~.selectors.STRONG` | ``WEAK`` | ``GOOD`` bits) of one class
+    or id value. Class values repeat across a page and between pages, so this is cached;
+    class and id are judged separately so that unique ids do not defeat the cache."""
+    tokens = [t.lower() for t in sel.TOKEN_RE.findall(raw)]
+    found = 0
+    skip = False
+    last = len(tokens) - 1
+    for i, token in enumerate(tokens):
+        if skip:
+            skip = False
+            continue
+        pair = 0
+        if token in sel.FIRST_PARTS and i < last:
+            pair = _token_signals(f"{token}-{tokens[i + 1]}")
+        if token in sel.MODIFIERS and i < last and not pair:
+            skip = True
+            continue
+        found |= _token_signals(token) | pair
+    return found
+
+
+def node_signals(node: LexborNode) -> int:
+    """The signals of a node's class and id together."""
     attrs = node.attrs
-    return _tokens(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
+    return signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
 
 
-@lru_cache(maxsize=8192)
-def furniture_limit(raw: str) -> float:
-    """For a raw "class id" string: the share of page text under which a node so
-    marked is furniture (0 when the marks are not furniture)."""
-    tokens = _tokens(raw)
-    if sel.NEGATIVE_STRONG_RE.search(tokens):
+def furniture_limit(found: int) -> float:
+    """For the signals of a node: the share of page text under which a node so marked
+    is furniture (0 when not furniture; negative: a weak mark next to a positive one)."""
+    if found & sel.STRONG:
         return STRONG_MAX_SHARE
-    if sel.NEGATIVE_WEAK_RE.search(tokens):
-        return -WEAK_MAX_SHARE if sel.POSITIVE_RE.search(tokens) else WEAK_MAX_SHARE
+    if found & sel.WEAK:
+        return -WEAK_MAX_SHARE if found & sel.GOOD else WEAK_MAX_SHARE
     return 0.0
-
-
-@lru_cache(maxsize=8192)
-def _weight(raw: str) -> int:
-    tokens = _tokens(raw)
-    weight = 0
-    if sel.POSITIVE_RE.search(tokens):
-        weight += 25
-    if sel.NEGATIVE_STRONG_RE.search(tokens):
-        weight -= 25
-    return weight
 
 
 def class_weight(node: LexborNode) -> int:
     """Readability-style weight of a node's class/id: +25 positive, -25 negative."""
-    attrs = node.attrs
-    return _weight(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
+    found = node_signals(node)
+    return (25 if found & sel.GOOD else 0) - (25 if found & sel.STRONG else 0)
 
 
 def remove_selectors(tree: LexborHTMLParser, selectors: tuple[str, ...]) -> list[str]:
@@ -86,6 +102,16 @@ def _held(node: LexborNode, paragraph_total: int, total: int, limit: float) -> b
     return sum(len(p.text()) for p in node.css("p")) <= limit * paragraph_total
 
 
+def _is_prose(node: LexborNode) -> bool:
+    """Whether a node holds a good deal of text and almost no links (an ingredient list,
+    a fact box): a weak furniture word ("list", "media") does not outweigh that."""
+    text_len = len(node.text().strip())
+    if text_len < PROSE_MIN_CHARS:
+        return False
+    linked = sum(len(a.text()) for a in node.css("a"))
+    return linked <= PROSE_MAX_LINK_DENSITY * text_len
+
+
 def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     for node in root.css(_DROP_SELECTOR):
@@ -94,21 +120,23 @@ def drop_furniture(root: LexborNode) -> None:
     if not total:
         return
     paragraph_total = sum(len(p.text()) for p in root.css("p"))
-    doomed: list[LexborNode] = [
-        node
-        for node in root.css(_CHROME_SELECTOR)
-        if node.tag not in ("html", "body")
-        and _held(node, paragraph_total, total, STRONG_MAX_SHARE)
-    ]
-    for node in root.css("[class],[id]"):
-        attrs = node.attrs
-        share = furniture_limit(f"{attrs.get('class') or ''} {attrs.get('id') or ''}")
+    # Chrome goes first: what it contains need not be judged by class/id.
+    for node in root.css(_CHROME_SELECTOR):
+        if node.tag not in ("html", "body") and _held(
+            node, paragraph_total, total, STRONG_MAX_SHARE
+        ):
+            node.remove()
+    doomed: list[LexborNode] = []
+    for node in root.css(_CLASSED_SELECTOR):
+        share = furniture_limit(node_signals(node))
         if not share or node.tag in ("body", "main"):
             continue
         if share < 0:
             if len(node.text()) <= WEAK_POSITIVE_MAX_CHARS:
                 doomed.append(node)
-        elif _held(node, paragraph_total, total, share):
+        elif _held(node, paragraph_total, total, share) and not (
+            share == WEAK_MAX_SHARE and _is_prose(node)
+        ):
             doomed.append(node)
     for node in doomed:
         node.remove()

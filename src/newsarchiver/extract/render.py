@@ -32,8 +32,15 @@ KEEP_SHARE = 0.2
 #: Above this link density a container with few commas and little text is dropped.
 MAX_LINK_DENSITY_SHORT = 0.25
 SHORT_CONTAINER_CHARS = 400
+#: A container holding this share of the body's text is judged on link density alone.
+MAIN_PART_SHARE = 0.5
 #: A block holding a <time> and at most this much other text is a dateline.
 DATELINE_EXTRA_CHARS = 20
+#: A trailer heading ends the article only after this share of its text.
+TRAILER_MIN_SHARE = 0.4
+TRAILER_HEADING_MAX_CHARS = 60
+#: Blocks after a trailer heading shorter than this on average are teasers, not article.
+TEASER_MAX_CHARS = 200
 #: Short lines checked against the furniture patterns.
 FURNITURE_MAX_CHARS = 250
 
@@ -55,7 +62,12 @@ def _prune(node: LexborNode, article_chars: dict[int, int]) -> None:
             extra = len(holder.text().strip()) - len(time.text().strip())
             if extra <= DATELINE_EXTRA_CHARS:
                 holder.remove()
+    for link in node.css(sel.TAG_LINK_SELECTOR):
+        holder = link.parent
+        if holder is not None and holder.mem_id != node.mem_id and link_density(holder) > 0.5:
+            holder.remove()
     held = article_chars.get(node.mem_id, 0)
+    body_length = len(node.text().strip())
     last_length = -1
     for el in node.css(sel.CONDITIONAL_SELECTOR):
         if el.mem_id == node.mem_id or article_chars.get(el.mem_id, 0) > held * KEEP_SHARE:
@@ -70,6 +82,11 @@ def _prune(node: LexborNode, article_chars: dict[int, int]) -> None:
             doomed.append(el)
             continue
         density = link_density(el, length)
+        if length >= body_length * MAIN_PART_SHARE:
+            # Most of the body: a wrapper of the article, not a widget inside it.
+            if density > MAX_LINK_DENSITY:
+                doomed.append(el)
+            continue
         if el.tag == "p":
             if density > MAX_LINK_DENSITY and length < SHORT_CONTAINER_CHARS:
                 doomed.append(el)
@@ -142,7 +159,34 @@ def render(
             if len(text) <= FURNITURE_MAX_CHARS and sel.FURNITURE_TEXT_RE.match(text):
                 continue
             blocks.append(Block(text, kind))
-    return blocks
+    return _cut_trailer(blocks)
+
+
+def _cut_trailer(blocks: list[Block]) -> list[Block]:
+    """Drop inline "read also" teasers, and everything from a late "related stories" /
+    "about the author" / "comments" heading on when what follows it is short items (a
+    list of links), not more of the article."""
+    kept: list[Block] = []
+    total = sum(len(b.text) for b in blocks)
+    seen = 0
+    skip_next = False
+    for i, block in enumerate(blocks):
+        text = block.text
+        if skip_next:
+            skip_next = False
+            if len(text) <= TEASER_MAX_CHARS:
+                continue
+        if len(text) <= TRAILER_HEADING_MAX_CHARS and i:
+            if sel.READ_ALSO_RE.match(text):
+                skip_next = True
+                continue
+            if seen >= total * TRAILER_MIN_SHARE and sel.TRAILER_HEADING_RE.match(text):
+                rest = blocks[i + 1 :]
+                if not rest or sum(len(b.text) for b in rest) <= TEASER_MAX_CHARS * len(rest):
+                    return kept
+        seen += len(text)
+        kept.append(block)
+    return kept
 
 
 def body_text(blocks: list[Block]) -> str:

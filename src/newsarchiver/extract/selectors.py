@@ -15,7 +15,12 @@ DROP_TAGS: tuple[str, ...] = (
     "canvas", "video", "audio", "picture", "img", "source", "track", "map", "button",
     "input", "select", "textarea", "option", "label", "dialog", "figcaption",
 )
-DROP_SELECTORS: tuple[str, ...] = ("[itemprop=author]", "[rel=author]")
+DROP_SELECTORS: tuple[str, ...] = (
+    "[itemprop=author]", "[rel=author]", "[itemprop=datePublished]", "[itemprop=dateModified]",
+)
+#: Links to tag pages (rel-tag): the element holding them is a tag list when it is mostly
+#: links.
+TAG_LINK_SELECTOR = "a[rel~=tag]"
 
 #: Page chrome by tag or attribute: removed with its content unless it holds most of the
 #: page's paragraph text (broken markup sometimes leaves the whole page inside a <header>).
@@ -27,6 +32,12 @@ CHROME_SELECTORS: tuple[str, ...] = (
     "[role=toolbar]", "[role=tablist]",
     "[style*='display:none' i]", "[style*='display: none' i]",
 )
+
+#: Elements judged by their class/id words: not inline text markup nor the rows and cells
+#: of a table (a row of a results table may well be class="player-..."), which stand or
+#: fall with their container.
+_NOT_JUDGED = ":not(a,b,i,em,strong,tr,td,th,tbody,thead,tfoot)"
+CLASSED_SELECTORS: tuple[str, ...] = ("[class]" + _NOT_JUDGED, "[id]" + _NOT_JUDGED)
 
 #: Class/id words that mark furniture whatever else the attribute says.
 NEGATIVE_STRONG: tuple[str, ...] = (
@@ -40,7 +51,7 @@ NEGATIVE_STRONG: tuple[str, ...] = (
     "read-more", "readmore", "more-stories", "further-reading", "tags", "tag-list", "keywords",
     "toolbar", "print", "skip", "visually-hidden", "sr-only", "screen-reader", "nav",
     "menu", "masthead", "banner", "ad", "ads", "adslot", "ad-slot", "timestamp", "copyright",
-    "login", "follow", "rss", "overlay", "teaser", "inline-ad",
+    "login", "follow", "rss", "overlay", "teaser", "inline-ad", "affiliate", "disclaimer",
 )
 
 #: Class/id words that mark furniture unless a positive word is present too.
@@ -59,29 +70,47 @@ POSITIVE: tuple[str, ...] = (
 #: Words shorter than this must be a whole class/id token ("ad" is not "header").
 MIN_PREFIX_WORD = 5
 #: Words matched only as whole tokens whatever their length ("comment", not "commentary").
-WHOLE_WORDS: frozenset[str] = frozenset({"comment", "comments", "commenting"})
-#: State modifiers that say what a node contains, not what it is ("has-ads", "no-sidebar").
-MODIFIER_RE = re.compile(r"(?:^|-)(?:has|with|no|without|show|hide|is|enable|disable)-[a-z0-9]+")
+WHOLE_WORDS: frozenset[str] = frozenset(
+    {"comment", "comments", "commenting", "paywall", "links", "pager", "print"}
+)
+#: State modifiers that say what a node contains, not what it is ("has-ads", "no-sidebar"),
+#: and taxonomy prefixes that name the topic of a post ("category-sharing", "tag-social"):
+#: a modifier and the token after it are ignored (unless they make a two-token signal
+#: word such as "tag-list").
+MODIFIERS: frozenset[str] = frozenset(
+    {"has", "with", "no", "without", "show", "hide", "is", "enable", "disable", "category",
+     "tag", "format"}
+)
+
+#: A class/id value is read as lower-case tokens: split at anything but ASCII letters and
+#: digits, and where a lower-case letter or digit meets a capital ("relatedArticles" is
+#: "related" + "articles", "story_body" is "story" + "body").
+TOKEN_RE = re.compile(r"[A-Z]*[a-z0-9]+|[A-Z]+")
+
+STRONG, WEAK, GOOD = 1, 2, 4
 
 
-def _token_pattern(words: tuple[str, ...]) -> re.Pattern[str]:
-    """A regex matching any word at the start of a hyphen-separated token."""
-    parts = []
-    for word in sorted(set(words), key=len, reverse=True):
-        tail = "" if len(word) >= MIN_PREFIX_WORD and word not in WHOLE_WORDS else "(?=-|$)"
-        parts.append(re.escape(word) + tail)
-    return re.compile(r"(?:^|-)(?:" + "|".join(parts) + ")")
+def _signal_tables() -> tuple[dict[str, int], dict[str, tuple[tuple[str, int], ...]]]:
+    """Whole-token words, and prefix words indexed by their first five characters."""
+    whole: dict[str, int] = {}
+    prefix: dict[str, list[tuple[str, int]]] = {}
+    for words, bit in ((POSITIVE, GOOD), (NEGATIVE_WEAK, WEAK), (NEGATIVE_STRONG, STRONG)):
+        for word in words:
+            if word.count("-") > 1:
+                raise ValueError(f"signal words span at most two tokens: {word!r}")
+            if len(word) < MIN_PREFIX_WORD or word in WHOLE_WORDS:
+                whole[word] = whole.get(word, 0) | bit
+            else:
+                prefix.setdefault(word[:MIN_PREFIX_WORD], []).append((word, bit))
+    return whole, {k: tuple(v) for k, v in prefix.items()}
 
 
-NEGATIVE_STRONG_RE = _token_pattern(NEGATIVE_STRONG)
-NEGATIVE_WEAK_RE = _token_pattern(NEGATIVE_WEAK)
-POSITIVE_RE = _token_pattern(POSITIVE)
-
-#: Splits a class/id value into lower-case tokens joined by "-" ("relatedArticles" ->
-#: "related-articles", "story_body" -> "story-body").
-CAMEL_RE = re.compile(r"([a-z0-9])([A-Z])")
-SEPARATOR_RE = re.compile(r"[^a-z0-9]+")
-
+#: Words matched as whole tokens, and words matched at the start of a token.
+WHOLE_SIGNALS, PREFIX_SIGNALS = _signal_tables()
+#: First tokens of two-token words ("most" of "most-read").
+FIRST_PARTS: frozenset[str] = frozenset(
+    w.split("-")[0] for w in NEGATIVE_STRONG + NEGATIVE_WEAK + POSITIVE if "-" in w
+)
 
 #: Blocks that start a new paragraph in the output.
 BLOCK_TAGS: tuple[str, ...] = (
@@ -92,7 +121,9 @@ BLOCK_TAGS: tuple[str, ...] = (
 HEADING_TAGS: frozenset[str] = frozenset({"h2", "h3", "h4", "h5", "h6"})
 
 #: Elements whose text is scored as paragraphs when looking for the article container.
-PARAGRAPH_SELECTOR = "p, pre, td, blockquote"
+PARAGRAPH_SELECTOR = "p, pre, blockquote"
+#: Elements whose own text (outside child elements) is scored as their paragraphs.
+TEXT_CONTAINER_SELECTOR = "div, td, section, article, main"
 
 #: Containers removed from the chosen body when they look like link lists or widgets.
 CONDITIONAL_SELECTOR = "ul, ol, div, section, table, dl, form, p"
@@ -112,11 +143,40 @@ FURNITURE_TEXT_RE = re.compile(
     re.IGNORECASE,
 )
 
+#: A short block (a heading, a label) announcing what follows the article: related
+#: stories, more on the topic, the author's bio, comments. Matched on the whole block.
+TRAILER_HEADING_RE = re.compile(
+    r"^(?:"
+    r"related(?: (?:stories|articles|posts|content|coverage|links|topics))?"
+    r"|more (?:on this|from|stories|articles|news|to explore|like this)\b.{0,40}"
+    r"|(?:you|we think you) (?:may|might|could) (?:also )?(?:like|enjoy|be interested).{0,20}"
+    r"|recommended(?: for you| stories| articles)?"
+    r"|about the author|(?:\d+ )?comments?|leave a (?:reply|comment)|join the discussion"
+    r"|mehr zum thema|mehr (?:themen|artikel|dazu)|das könnte (?:sie|dich) auch interessieren"
+    r"|(?:empfohlene|ähnliche|verwandte|weitere) (?:beiträge|artikel|themen|nachrichten)"
+    r"|auch interessant|über (?:den|die) autor(?:in)?"
+    r"|(?:\d+ )?kommentare?|schreibe(?:n sie)? einen kommentar|weiterführende (?:links|informationen)"
+    r"|sur le même sujet|(?:les )?articles? (?:similaires|liés)|commentaires?"
+    r"|articoli correlati|potrebbe interessarti|commenti"
+    r"|te puede interesar|(?:noticias|artículos) relacionad[oa]s|comentarios|komentarze"
+    r")[\s:.…»>!?]*$",
+    re.IGNORECASE,
+)
+#: A short block introducing one teaser link inside the article ("Read also", then a
+#: headline): both are dropped.
+READ_ALSO_RE = re.compile(
+    r"^(?:(?:read|see) (?:also|more)|mehr lesen|(?:lesen sie|lies) (?:auch|mehr)"
+    r"|(?:à )?lire aussi|leggi anche|(?:lee|leer|ver) también|zobacz (?:też|także)"
+    r"|czytaj (?:też|także))[\s:.…»>!?]*$",
+    re.IGNORECASE,
+)
+
 #: Text that marks a page as something other than an article when it has little text.
 NOT_ARTICLE_RE = re.compile(
     r"enable javascript|javascript is (?:disabled|required)|verify you are (?:a )?human|"
     r"are you a robot|captcha|checking your browser|access denied|"
     r"page (?:was )?not found|404 not found|this page (?:doesn.t|does not) exist|"
+    r"error 404|404 error|page you (?:were|are) looking for|"
     r"subscribe to (?:continue|read)|to continue reading|already a subscriber|"
     r"we use cookies|cookie (?:settings|preferences)|accept (?:all )?cookies|"
     r"manage (?:your )?consent",
@@ -124,4 +184,4 @@ NOT_ARTICLE_RE = re.compile(
 )
 
 #: Fewer characters of body than this is no article.
-MIN_BODY_CHARS = 200
+MIN_BODY_CHARS = 80

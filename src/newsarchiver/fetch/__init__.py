@@ -9,15 +9,23 @@ from __future__ import annotations
 
 from newsarchiver.fetch.client import Fetcher
 from newsarchiver.fetch.encoding import decode_html
-from newsarchiver.fetch.guard import AddressPolicy, is_public_address, parse_numeric_host
+from newsarchiver.fetch.guard import (
+    AddressPolicy,
+    Resolver,
+    is_public_address,
+    parse_numeric_host,
+)
 from newsarchiver.fetch.local import read_local
+from newsarchiver.fetch.politeness import SharedHostGate
 from newsarchiver.fetch.robots import RobotsCache, RobotsRules
 
 __all__ = [
     "AddressPolicy",
     "Fetcher",
+    "Resolver",
     "RobotsCache",
     "RobotsRules",
+    "SharedHostGate",
     "decode_html",
     "is_public_address",
     "parse_numeric_host",

@@ -60,6 +60,7 @@ from newsarchiver.fetch.politeness import (
     HOST_BACKOFF_STATUSES,
     RETRY_STATUSES,
     Politeness,
+    SharedHostGate,
     backoff_delay,
     parse_retry_after,
 )
@@ -124,13 +125,16 @@ class Fetcher:
 
     ``rng`` drives every jitter; ``clock`` (monotonic seconds) ages robots.txt
     entries; ``resolver`` replaces the system name lookup (the SSRF guard still
-    checks what it returns).
+    checks what it returns); ``host_gate`` is awaited with a host and its delay
+    before each request to a host whose delay is above zero, after the fetcher's
+    own spacing, so that processes sharing a host can space their requests together.
     """
 
     def __init__(self, settings: FetchSettings, *, rng: random.Random | None = None,
                  logger: logging.Logger | None = None,
                  clock: Callable[[], float] | None = None,
-                 resolver: Resolver | None = None) -> None:
+                 resolver: Resolver | None = None,
+                 host_gate: SharedHostGate | None = None) -> None:
         self.settings = settings
         self._rng = rng or random.Random()
         self._log = logger or logging.getLogger("newsarchiver.fetch")
@@ -139,7 +143,7 @@ class Fetcher:
         self._backend = GuardedBackend(self._policy, resolver)
         self._robots = RobotsCache(clock=clock or time.monotonic)
         self._politeness = Politeness(settings.per_host_concurrency, settings.per_host_delay,
-                                      self._rng)
+                                      self._rng, host_gate)
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
         self._client: httpx.AsyncClient | None = None
         self._robots_skipped: set[str] = set()

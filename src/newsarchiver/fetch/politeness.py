@@ -4,7 +4,9 @@ Every request to a host (``host[:port]``, shared by all sources) passes through
 its :class:`HostGate`: at most ``per_host_concurrency`` in flight, successive
 starts at least ``per_host_delay`` apart (jittered 0.5-1.5x, never below the
 robots.txt Crawl-delay, itself clamped to ``max_retry_after``), and no start
-before a 429/503 back-off has run out.
+before a 429/503 back-off has run out. An optional :data:`SharedHostGate` spaces
+requests to a host across processes: once the in-process spacing allows a start,
+it is awaited with the host and its delay (e.g. a reservation in the archive).
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import asyncio
 import random
 import re
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from email.utils import parsedate_to_datetime
 
@@ -23,6 +25,9 @@ RETRY_STATUSES = frozenset({408, 429, 500, 502, 503, 504})
 HOST_BACKOFF_STATUSES = frozenset({429, 503})
 BACKOFF_BASE = 1.0
 _SECONDS = re.compile(r"^\s*(\d{1,10})\s*$")
+#: ``gate(host, delay_seconds)``: returns when a request to ``host`` may start, given
+#: that successive starts from every process must be ``delay_seconds`` apart.
+SharedHostGate = Callable[[str, float], Awaitable[None]]
 
 
 def parse_retry_after(value: str | None, date_header: str | None) -> float | None:
@@ -58,7 +63,10 @@ class HostGate:
     """The politeness state of one host."""
 
     def __init__(self, concurrency: int, delay: float, rng: random.Random,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, *, host: str = "",
+                 shared: SharedHostGate | None = None) -> None:
+        self._host = host
+        self._shared = shared
         self._slots = asyncio.Semaphore(max(1, concurrency))
         self._order = asyncio.Lock()
         self._delay = delay
@@ -86,14 +94,19 @@ class HostGate:
                     if wait <= 0:
                         break
                     await asyncio.sleep(wait)
-                self._next_start = self._clock() + self._spacing()
+                spacing = self._spacing()
+                if self._shared is not None and spacing > 0:
+                    await self._shared(self._host, spacing)
+                self._next_start = self._clock() + spacing
             yield
 
 
 class Politeness:
     """All host gates of one fetcher."""
 
-    def __init__(self, concurrency: int, delay: float, rng: random.Random) -> None:
+    def __init__(self, concurrency: int, delay: float, rng: random.Random,
+                 shared: SharedHostGate | None = None) -> None:
+        self._shared = shared
         self._concurrency = concurrency
         self._delay = delay
         self._rng = rng
@@ -102,5 +115,6 @@ class Politeness:
     def gate(self, host: str) -> HostGate:
         gate = self._gates.get(host)
         if gate is None:
-            gate = self._gates[host] = HostGate(self._concurrency, self._delay, self._rng)
+            gate = self._gates[host] = HostGate(self._concurrency, self._delay, self._rng,
+                                                host=host, shared=self._shared)
         return gate

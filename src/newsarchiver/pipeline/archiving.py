@@ -4,6 +4,9 @@ Each URL fails alone: a :class:`~newsarchiver.errors.NewsArchiverError` from any
 stage is recorded in the fetch log and the run goes on. Any other exception is a
 bug and propagates. Writes happen one URL at a time, each in its own transaction,
 so a run killed at any point loses at most the URLs in flight.
+
+The fetcher's per-host spacing is shared with every other process on the same
+archive through :meth:`Archive.reserve_host` (see :func:`open_fetcher`).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -28,7 +31,7 @@ from newsarchiver.errors import (
     UnsupportedContentType,
 )
 from newsarchiver.extract import extract
-from newsarchiver.fetch import Fetcher, read_local
+from newsarchiver.fetch import Fetcher, Resolver, SharedHostGate, read_local
 from newsarchiver.models import (
     Article,
     Claim,
@@ -111,6 +114,33 @@ def _aliases(requested: str, result: FetchResult, canonical: str | None,
             identity = canon
             urls.append(canon)
     return identity, list(dict.fromkeys(urls))
+
+
+def store_host_gate(archive: Archive, clock: Clock) -> SharedHostGate | None:
+    """A host gate backed by the archive's host reservations, if the archive has them.
+
+    Each request to a host reserves the next start time in the database, so
+    requests from every worker process sharing the archive stay ``delay`` apart.
+    """
+    reserve = getattr(archive, "reserve_host", None)
+    if reserve is None:
+        return None
+
+    async def gate(host: str, delay: float) -> None:
+        start: datetime = await asyncio.to_thread(
+            reserve, host, now=clock(), delay=timedelta(seconds=delay))
+        wait = (start - clock()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+    return gate
+
+
+def open_fetcher(settings: Settings, archive: Archive, clock: Clock, *,
+                 resolver: Resolver | None = None) -> Fetcher:
+    """The fetcher of a run on ``archive``, its host spacing shared through the archive."""
+    return Fetcher(settings.fetch, resolver=resolver,
+                   host_gate=store_host_gate(archive, clock))
 
 
 class _Run:
@@ -273,11 +303,15 @@ async def process(run: _Run, targets: Iterable[Target], *, progress: Progress | 
 async def archive_targets_async(
     targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
     progress: Progress | None = None, stop: threading.Event | None = None,
+    resolver: Resolver | None = None,
 ) -> RunReport:
-    """Archive every target; see :func:`archive_targets`."""
+    """Archive every target; see :func:`archive_targets`.
+
+    ``resolver`` replaces the fetcher's name lookup (the SSRF guard still applies).
+    """
     started = clock()
     unique = {t.label: t for t in targets}.values()  # the same URL twice is fetched once
-    async with Fetcher(settings.fetch) as fetcher:
+    async with open_fetcher(settings, archive, clock, resolver=resolver) as fetcher:
         run = _Run(settings, archive, fetcher, clock)
         results = await process(run, unique, progress=progress, stop=stop)
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))

@@ -32,7 +32,14 @@ from newsarchiver.models import (
     Source,
     UrlReport,
 )
-from newsarchiver.pipeline.archiving import Clock, Progress, Target, _Run, process
+from newsarchiver.pipeline.archiving import (
+    Clock,
+    Progress,
+    Target,
+    _Run,
+    open_fetcher,
+    process,
+)
 from newsarchiver.store import Archive
 
 log = logging.getLogger("newsarchiver.pipeline")
@@ -205,7 +212,7 @@ async def run_pass_async(settings: Settings, archive: Archive, clock: Clock,
     if fetcher is not None:
         results = await go(fetcher)
     else:
-        async with Fetcher(settings.fetch) as f:
+        async with open_fetcher(settings, archive, clock) as f:
             results = await go(f)
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
 

@@ -9,9 +9,10 @@ backstop, and a save that loses a race is retried once the winner has committed.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
+from functools import partial
 from types import TracebackType
 from typing import Any, Self, TypeVar
 
@@ -21,7 +22,18 @@ from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from newsarchiver.errors import NotFound
-from newsarchiver.models import Fetch, Outcome, RawPage, SaveResult, Snapshot, Version
+from newsarchiver.models import (
+    Claim,
+    DiscoveredLink,
+    Fetch,
+    Outcome,
+    RawPage,
+    SaveResult,
+    Snapshot,
+    SourceStatus,
+    Version,
+)
+from newsarchiver.store import scheduling
 from newsarchiver.store.engine import database_url, ensure_schema, make_engine, store_errors, writer
 from newsarchiver.store.records import (
     WordDelta,
@@ -34,6 +46,7 @@ from newsarchiver.store.records import (
     version_row,
 )
 from newsarchiver.store.schema import ArticleRow, ArticleUrlRow, FetchRow, RawPageRow, VersionRow
+from newsarchiver.store.status import source_status
 
 T = TypeVar("T")
 SAVE_ATTEMPTS = 5
@@ -185,12 +198,16 @@ class Archive:
             outcome = Outcome.CHANGED if latest else Outcome.NEW
             article.last_changed_at = seen_at
         article.last_checked_at = _later(article.last_checked_at, fetch.fetched_at)
-        article.source = article.source or snapshot.source
+        if article.source is None and snapshot.source is not None:
+            article.source = snapshot.source
+            if article.tracked_at is not None:
+                scheduling.count_tracked(session, snapshot.source, 1)
         raw_sha256 = fetch.raw_sha256 or (snapshot.raw.sha256.lower() if snapshot.raw else None)
         session.add(fetch_row(fetch, article_id=article.id, outcome=outcome, version=number,
                               raw_sha256=raw_sha256, source=snapshot.source))
         session.flush()
-        return SaveResult(outcome=outcome, article_id=article.id, version=number)
+        return SaveResult(outcome=outcome, article_id=article.id, version=number,
+                          last_changed_at=article.last_changed_at)
 
     def log_fetch(self, fetch: Fetch, *, source: str | None = None) -> None:
         """Record a fetch that stored nothing: a failure, a skip or a 304.
@@ -214,6 +231,70 @@ class Archive:
                 version = latest.number
         session.add(fetch_row(fetch, article_id=article_id, outcome=fetch.outcome,
                               version=version, raw_sha256=fetch.raw_sha256, source=source))
+
+    # -- scheduling -------------------------------------------------------------------
+
+    def track(self, links: Sequence[DiscoveredLink], *, source: str | None,
+              now: datetime) -> int:
+        """Track discovered links; returns how many are new articles.
+
+        A new URL becomes an article due now. A known article whose link says it was
+        updated after its last check is made due now, retired or not; a known article
+        discovery had not tracked yet becomes tracked and due now.
+        """
+        newest = list(scheduling.newest_links(links).items())
+        size = scheduling.TRACK_CHUNK
+        return sum(self._write(partial(scheduling.track, links=dict(newest[i:i + size]),
+                                       source=source, now=now))
+                   for i in range(0, len(newest), size))
+
+    def claim_due(self, *, worker: str, now: datetime, limit: int, lease: timedelta,
+                  sources: Sequence[str] | None = None) -> tuple[Claim, ...]:
+        """Lease up to ``limit`` due articles to ``worker`` until ``now + lease``.
+
+        Never-checked articles come first, then the most overdue relative to their
+        interval. An article leased to another worker is skipped until its lease expires.
+        """
+        return self._write(lambda session: scheduling.claim_due(
+            session, worker=worker, now=now, limit=limit, lease=lease, sources=sources))
+
+    def release(self, article_id: int, *, worker: str, next_check_at: datetime | None,
+                interval: timedelta | None) -> None:
+        """End ``worker``'s lease and schedule the next check (None: retired).
+
+        Nothing happens when the lease has passed to another worker.
+        """
+        self._write(lambda session: scheduling.release(
+            session, article_id, worker=worker, next_check_at=next_check_at,
+            interval=interval))
+
+    def claim_source(self, name: str, *, worker: str, now: datetime,
+                     lease: timedelta) -> bool:
+        """Lease discovery of source ``name`` to ``worker``; False if another holds it."""
+        return self._write(lambda session: scheduling.claim_source(
+            session, name, worker=worker, now=now, lease=lease))
+
+    def finish_source(self, name: str, *, worker: str, now: datetime) -> None:
+        """Record the source's discovery as run at ``now`` and end the lease."""
+        self._write(lambda session: scheduling.finish_source(
+            session, name, worker=worker, now=now))
+
+    def reserve_host(self, host: str, *, now: datetime, delay: timedelta) -> datetime:
+        """When this worker may send its next request to ``host`` (at or after ``now``).
+
+        Slots are ``delay`` apart across every worker sharing the archive.
+        """
+        return self._write(lambda session: scheduling.reserve_host(
+            session, host, now=now, delay=delay))
+
+    def status(self, *, now: datetime, tier_ages: Sequence[tuple[str, timedelta]],
+               window: timedelta) -> tuple[SourceStatus, ...]:
+        """Per source: last run, tracked articles per tier, what is due, recent failures.
+
+        ``tier_ages`` are the tiers' (label, upper age) pairs, youngest first.
+        """
+        with self._reading() as session:
+            return source_status(session, now=now, tier_ages=tier_ages, window=window)
 
     # -- reading ------------------------------------------------------------------
 

@@ -2,7 +2,8 @@
 
 Tables: ``articles`` (one row per article, with scheduling state), ``article_urls``
 (every URL an article was reached by), ``versions`` (one row per distinct content),
-``fetches`` (every attempt), ``raw_pages`` (response bodies, zstd, by SHA-256).
+``fetches`` (every attempt), ``raw_pages`` (response bodies, zstd, by SHA-256),
+``sources`` (discovery leases and last runs) and ``hosts`` (per-host request slots).
 The views ``latest_versions`` and ``fetch_log`` are created by the migrations and are
 not mapped here (see :data:`VIEW_NAMES`). ``docs/schema.md`` describes every column.
 """
@@ -25,11 +26,15 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 #: Views created by the migrations; excluded from autogenerate comparisons.
 VIEW_NAMES = frozenset({"latest_versions", "fetch_log"})
+
+#: The condition of ``ix_articles_schedule``: an article that has a next check.
+SCHEDULED = "next_check_at IS NOT NULL"
 
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -72,6 +77,11 @@ class ArticleRow(Base):
     """One article, identified by ``url`` (its canonical URL when it named one)."""
 
     __tablename__ = "articles"
+    __table_args__ = (
+        # Only scheduled articles: the due query and the status report read it alone.
+        Index("ix_articles_schedule", "next_check_at", "source", "last_changed_at",
+              "first_seen_at", sqlite_where=text(SCHEDULED), postgresql_where=text(SCHEDULED)),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     url: Mapped[str] = mapped_column(Text, unique=True)
@@ -79,9 +89,35 @@ class ArticleRow(Base):
     first_seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     last_checked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    next_check_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_owner: Mapped[str | None] = mapped_column(String(200))
     lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Set when discovery first tracked the article; only tracked articles are scheduled.
+    tracked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: The re-check interval that set ``next_check_at``, in seconds (None: not yet checked).
+    check_interval_s: Mapped[int | None] = mapped_column(Integer)
+
+
+class SourceRow(Base):
+    """Discovery state of one configured source: who runs it and when it last ran."""
+
+    __tablename__ = "sources"
+
+    name: Mapped[str] = mapped_column(String(200), primary_key=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(200))
+    lease_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: Articles ever tracked for this source (retired = tracked - scheduled).
+    tracked_articles: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+
+class HostRow(Base):
+    """Per-host politeness shared by every worker: the next free request slot."""
+
+    __tablename__ = "hosts"
+
+    host: Mapped[str] = mapped_column(String(255), primary_key=True)
+    next_request_at: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class ArticleUrlRow(Base):
@@ -148,10 +184,12 @@ class FetchRow(Base):
         CheckConstraint(f"outcome IN ({', '.join(repr(o) for o in OUTCOMES)})",
                         name="outcome"),
         Index(None, "article_id", "fetched_at"),
+        # Covers the status report's count of recent fetches and failures per source.
+        Index(None, "fetched_at", "source", "outcome"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
     url: Mapped[str] = mapped_column(Text, index=True)
     article_id: Mapped[int | None] = mapped_column(
         ForeignKey("articles.id", ondelete="SET NULL"))
