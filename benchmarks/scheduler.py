@@ -193,14 +193,14 @@ def run(sizes: list[int], pg: str | None, repeat: int) -> None:
             t0 = time.perf_counter()
             with tempfile.TemporaryDirectory() as tmp, \
                     (scratch_postgres(pg) if backend == "postgresql" and pg
-                     else _nothing(f"sqlite:///{Path(tmp) / 'bench.db'}")) as url:
-                with Archive.open(url) as arc:
-                    if backend == "sqlite":
-                        fill_sqlite(arc, n, rng)
-                    else:
-                        fill_postgres(url.replace("+psycopg", ""), n, rng)
-                    filled = time.perf_counter() - t0
-                    table[backend, n], plans[backend] = measure(arc, repeat)
+                     else _nothing(f"sqlite:///{Path(tmp) / 'bench.db'}")) as url, \
+                    Archive.open(url) as arc:
+                if backend == "sqlite":
+                    fill_sqlite(arc, n, rng)
+                else:
+                    fill_postgres(url.replace("+psycopg", ""), n, rng)
+                filled = time.perf_counter() - t0
+                table[backend, n], plans[backend] = measure(arc, repeat)
             print(f"{backend:<10} {n:>9,} articles: filled in {filled:.1f} s; "
                   + ", ".join(f"{k} {v:.2f} ms" for k, v in table[backend, n].items()),
                   flush=True)

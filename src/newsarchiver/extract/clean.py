@@ -19,6 +19,8 @@ WEAK_MAX_SHARE = 0.3
 #: A weak furniture word next to a positive word ("article-meta") still marks furniture
 #: when the node holds less text than this.
 WEAK_POSITIVE_MAX_CHARS = 300
+#: A box labelled as furniture by its first heading is removed unless it holds this much.
+LABELLED_MAX_SHARE = 0.9
 #: A node marked by a weak word only is kept when it has this much text and this few links.
 PROSE_MIN_CHARS = 400
 PROSE_MAX_LINK_DENSITY = 0.1
@@ -112,6 +114,18 @@ def _is_prose(node: LexborNode) -> bool:
     return linked <= PROSE_MAX_LINK_DENSITY * text_len
 
 
+def _labelled_box(heading: LexborNode) -> LexborNode | None:
+    """The container a heading is the first child of: a "related posts" title labels
+    the whole box of teasers under it."""
+    box = heading.parent
+    if box is None or box.tag in ("body", "html", "main"):
+        return None
+    child = box.child
+    while child is not None and not child.is_element_node:
+        child = child.next
+    return box if child is not None and child.mem_id == heading.mem_id else None
+
+
 def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     for node in root.css(_DROP_SELECTOR):
@@ -138,5 +152,9 @@ def drop_furniture(root: LexborNode) -> None:
             share == WEAK_MAX_SHARE and _is_prose(node)
         ):
             doomed.append(node)
+            if share == STRONG_MAX_SHARE and node.tag in sel.LABEL_TAGS:
+                box = _labelled_box(node)
+                if box is not None and _held(box, paragraph_total, total, LABELLED_MAX_SHARE):
+                    doomed.append(box)
     for node in doomed:
         node.remove()

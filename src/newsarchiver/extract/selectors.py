@@ -39,6 +39,9 @@ CHROME_SELECTORS: tuple[str, ...] = (
 _NOT_JUDGED = ":not(a,b,i,em,strong,tr,td,th,tbody,thead,tfoot)"
 CLASSED_SELECTORS: tuple[str, ...] = ("[class]" + _NOT_JUDGED, "[id]" + _NOT_JUDGED)
 
+#: Headings whose furniture class/id ("related-posts-title") marks the box they open.
+LABEL_TAGS: frozenset[str] = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
 #: Class/id words that mark furniture whatever else the attribute says.
 NEGATIVE_STRONG: tuple[str, ...] = (
     "share", "sharing", "social", "newsletter", "subscribe", "subscription", "signup",
