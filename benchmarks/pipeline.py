@@ -90,11 +90,15 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
 
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    request_queue_size = 128  # every client connection is accepted at once
+
+
 def _serve(port_queue: multiprocessing.Queue[int], n: int) -> None:
     """Serve pages 0..n-1, made before the first request so serving costs little CPU."""
     _Handler.pages = [make_page(i) for i in range(n)]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    server.daemon_threads = True
+    server = _Server(("127.0.0.1", 0), _Handler)
     port_queue.put(int(server.server_address[1]))
     server.serve_forever()
 

@@ -333,8 +333,6 @@ class Claim:
     lease_expires_at: datetime
     first_seen_at: datetime | None = None
     last_changed_at: datetime | None = None
-    etag: str | None = None
-    last_modified: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

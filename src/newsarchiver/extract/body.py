@@ -176,15 +176,24 @@ def _join_siblings(top: LexborNode, found: _Candidates) -> list[LexborNode]:
     threshold = max(SIBLING_MIN_SCORE, top_score * SIBLING_SHARE)
     top_class = top.attrs.get("class")
     picked: list[LexborNode] = []
+    seen_top = False
     for sibling in parent.iter():
         if sibling.mem_id == top.mem_id:
             picked.append(sibling)
+            seen_top = True
             continue
         if not sibling.is_element_node:
             continue
         score = found.score(sibling)
         bonus = top_score * 0.2 if top_class and sibling.attrs.get("class") == top_class else 0.0
         if score is not None and score + bonus >= threshold:
+            picked.append(sibling)
+        elif (
+            not seen_top
+            and found.good.get(sibling.mem_id, 0) >= GOOD_PARAGRAPH_CHARS
+            and class_weight(sibling) >= 0
+        ):
+            # A lead in a box of its own, before the body: well-formed paragraphs.
             picked.append(sibling)
         elif sibling.tag == "p":
             text = sibling.text().strip()

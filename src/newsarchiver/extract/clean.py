@@ -19,11 +19,13 @@ WEAK_MAX_SHARE = 0.3
 #: A weak furniture word next to a positive word ("article-meta") still marks furniture
 #: when the node holds less text than this.
 WEAK_POSITIVE_MAX_CHARS = 300
+#: ... unless it is prose of at least this many characters (a lead paragraph).
+WEAK_POSITIVE_PROSE_CHARS = 120
 #: A box labelled as furniture by its first heading is removed unless it holds this much.
 LABELLED_MAX_SHARE = 0.9
 #: A node marked by a weak word only is kept when it has this much text and this few links.
-PROSE_MIN_CHARS = 400
-PROSE_MAX_LINK_DENSITY = 0.1
+PROSE_MIN_CHARS = 200
+PROSE_MAX_LINK_DENSITY = 0.05
 
 
 def _token_signals(token: str) -> int:
@@ -104,11 +106,11 @@ def _held(node: LexborNode, paragraph_total: int, total: int, limit: float) -> b
     return sum(len(p.text()) for p in node.css("p")) <= limit * paragraph_total
 
 
-def _is_prose(node: LexborNode) -> bool:
+def _is_prose(node: LexborNode, min_chars: int = 0) -> bool:
     """Whether a node holds a good deal of text and almost no links (an ingredient list,
-    a fact box): a weak furniture word ("list", "media") does not outweigh that."""
+    a fact box, a lead): a weak furniture word ("list", "media") does not outweigh that."""
     text_len = len(node.text().strip())
-    if text_len < PROSE_MIN_CHARS:
+    if text_len < (min_chars or PROSE_MIN_CHARS):
         return False
     linked = sum(len(a.text()) for a in node.css("a"))
     return linked <= PROSE_MAX_LINK_DENSITY * text_len
@@ -146,7 +148,9 @@ def drop_furniture(root: LexborNode) -> None:
         if not share or node.tag in ("body", "main"):
             continue
         if share < 0:
-            if len(node.text()) <= WEAK_POSITIVE_MAX_CHARS:
+            if len(node.text()) <= WEAK_POSITIVE_MAX_CHARS and not _is_prose(
+                node, WEAK_POSITIVE_PROSE_CHARS
+            ):
                 doomed.append(node)
         elif _held(node, paragraph_total, total, share) and not (
             share == WEAK_MAX_SHARE and _is_prose(node)

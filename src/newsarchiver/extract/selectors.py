@@ -36,7 +36,7 @@ CHROME_SELECTORS: tuple[str, ...] = (
 #: Elements judged by their class/id words: not inline text markup nor the rows and cells
 #: of a table (a row of a results table may well be class="player-..."), which stand or
 #: fall with their container.
-_NOT_JUDGED = ":not(a,b,i,em,strong,tr,td,th,tbody,thead,tfoot)"
+_NOT_JUDGED = ":not(a,b,i,em,strong,span,tr,td,th,tbody,thead,tfoot)"
 CLASSED_SELECTORS: tuple[str, ...] = ("[class]" + _NOT_JUDGED, "[id]" + _NOT_JUDGED)
 
 #: Headings whose furniture class/id ("related-posts-title") marks the box they open.
@@ -50,18 +50,19 @@ NEGATIVE_STRONG: tuple[str, ...] = (
     "consent", "gdpr", "breadcrumb", "sidebar",
     "popup", "promo", "sponsor", "advert", "outbrain", "taboola",
     "byline", "dateline", "caption", "credit", "footer", "navigation", "navbar", "author-info",
-    "author-bio", "authorbio", "author-box", "bio", "paywall", "pagination", "pager",
+    "author-bio", "authorbio", "author-box", "author", "bio", "paywall", "pagination", "pager",
     "read-more", "readmore", "more-stories", "further-reading", "tags", "tag-list", "keywords",
     "toolbar", "print", "skip", "visually-hidden", "sr-only", "screen-reader", "nav",
     "menu", "masthead", "banner", "ad", "ads", "adslot", "ad-slot", "timestamp", "copyright",
-    "login", "follow", "rss", "overlay", "teaser", "inline-ad", "affiliate", "disclaimer",
+    "login", "follow", "rss", "overlay", "inline-ad", "affiliate", "disclaimer",
 )
 
 #: Class/id words that mark furniture unless a positive word is present too.
 NEGATIVE_WEAK: tuple[str, ...] = (
     "header", "meta", "video", "audio", "player", "card", "aside", "hidden", "info", "extra",
-    "tool", "utility", "badge", "date", "author", "signature", "embed", "media", "figure",
+    "tool", "utility", "badge", "date", "signature", "embed", "media", "figure",
     "image", "photo", "gallery", "slideshow", "carousel", "links", "list", "widget", "modal",
+    "teaser",
 )
 
 #: Class/id words that mark the article itself.

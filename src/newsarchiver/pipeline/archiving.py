@@ -172,7 +172,7 @@ class _Run:
         if target.local_path is not None:
             return await asyncio.to_thread(read_local, target.local_path, url)
         assert url is not None
-        etag, last_modified = self.archive.conditional_headers(url)
+        etag, last_modified = await asyncio.to_thread(self.archive.conditional_headers, url)
         request = FetchRequest(
             url=url, etag=etag, last_modified=last_modified,
             user_supplied=target.user_supplied,
@@ -219,25 +219,11 @@ class _Run:
             )
             if result.not_modified:
                 entry = replace(entry, outcome=Outcome.NOT_MODIFIED, duration_ms=elapsed())
-                self.archive.log_fetch(entry, source=source)
+                await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
                 return UrlReport(entry.url, Outcome.NOT_MODIFIED)
-            article = extract(result.text or "", url=url or result.final_url,
-                              rules=target.rules)
-            identity, aliases = self._identity(target, url, result, article.canonical_url)
-            raw = RawPage(
-                sha256=hashlib.sha256(result.body).hexdigest(), body=result.body,
-                content_type=result.content_type, encoding=result.encoding,
-            )
-            snapshot = Snapshot(
-                url=identity, article=article, content_hash=content_hash(article),
-                seen_at=started, raw=raw, source=source,
-            )
-            entry = replace(entry, url=url or identity, raw_sha256=raw.sha256,
-                            duration_ms=elapsed(), notes=article.notes, outcome=Outcome.NEW)
-            saved = self.archive.save(snapshot, entry, aliases=aliases)
-            for note in article.notes:
-                log.warning("%s: %s", entry.url, note)
-            return UrlReport(entry.url, saved.outcome, version=saved.version)
+            # Extraction and the write run in a worker thread: the event loop goes on
+            # fetching meanwhile (the C parts, the database and compression, run in parallel).
+            return await asyncio.to_thread(self._keep, target, url, result, entry, elapsed)
         except NewsArchiverError as exc:
             outcome = (Outcome.SKIPPED if isinstance(exc, FetchRefused | UnsupportedContentType)
                        else Outcome.FAILED)
@@ -247,9 +233,30 @@ class _Run:
                 entry, outcome=outcome, status=status, final_url=final, duration_ms=elapsed(),
                 error_class=type(exc).__name__, error_message=exc.message,
             )
-            self.archive.log_fetch(entry, source=source)
+            await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
             return UrlReport(entry.url, outcome, error_class=entry.error_class,
                              error_message=entry.error_message)
+
+    def _keep(self, target: Target, url: str | None, result: FetchResult, entry: Fetch,
+              elapsed: Callable[[], int]) -> UrlReport:
+        """Extract a fetched page and save it as a snapshot (blocking)."""
+        source = target.source.name if target.source else None
+        article = extract(result.text or "", url=url or result.final_url, rules=target.rules)
+        identity, aliases = self._identity(target, url, result, article.canonical_url)
+        raw = RawPage(
+            sha256=hashlib.sha256(result.body).hexdigest(), body=result.body,
+            content_type=result.content_type, encoding=result.encoding,
+        )
+        snapshot = Snapshot(
+            url=identity, article=article, content_hash=content_hash(article),
+            seen_at=entry.fetched_at, raw=raw, source=source,
+        )
+        entry = replace(entry, url=url or identity, raw_sha256=raw.sha256,
+                        duration_ms=elapsed(), notes=article.notes, outcome=Outcome.NEW)
+        saved = self.archive.save(snapshot, entry, aliases=aliases)
+        for note in article.notes:
+            log.warning("%s: %s", entry.url, note)
+        return UrlReport(entry.url, saved.outcome, version=saved.version)
 
 
 #: After a stop request, in-flight fetches get this long to finish before they are
