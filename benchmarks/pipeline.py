@@ -1,15 +1,17 @@
 """End-to-end archiving throughput against extraction alone, on the same pages.
 
 A separate process serves N generated article pages (about 100 KB each: the
-article inside realistic chrome, scripts and navigation) on loopback. This
+article inside realistic chrome, scripts and navigation) on loopback; it makes
+them all before the first request, so serving them takes little CPU from the
+archiving process on a small machine. This
 process then archives all of them into a fresh SQLite database with
 ``archive_targets`` (politeness off), and separately extracts the same pages
 from memory. It prints pages per second for both, their ratio, and the peak
 memory of the archiving run. Each size runs in a fresh child process, so peak
 RSS can be compared across N to show that memory stays flat.
 
-    python benchmarks/pipeline.py                 # N = 2000
-    python benchmarks/pipeline.py --sizes 500,1000,2000
+    .venv/bin/python benchmarks/pipeline.py                 # N = 2000
+    .venv/bin/python benchmarks/pipeline.py --sizes 500,1000,2000
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import time
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import ClassVar
 
 WORDS = (
     "government", "officials", "said", "the", "city", "council", "would", "vote", "on",
@@ -71,7 +74,7 @@ def make_page(n: int, target_bytes: int = 100_000) -> bytes:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    pages: list[bytes] = []
+    pages: ClassVar[list[bytes]] = []
 
     def log_message(self, format: str, *args: object) -> None:
         pass

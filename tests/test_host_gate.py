@@ -94,7 +94,11 @@ async def test_the_store_gate_sleeps_until_the_reserved_start() -> None:
     assert set(archive.next_at) == {"news.example"}
 
 
-def test_an_archive_without_reservations_has_no_gate(sqlite_url: str) -> None:
-    with Archive.open(sqlite_url) as archive:
-        gate = store_host_gate(archive, lambda: datetime.now(UTC))
-        assert (gate is None) == (not hasattr(archive, "reserve_host"))
+async def test_two_workers_on_one_archive_share_the_spacing(sqlite_url: str) -> None:
+    with Archive.open(sqlite_url) as first, Archive.open(sqlite_url) as second:
+        gates = [store_host_gate(a, lambda: datetime.now(UTC)) for a in (first, second)]
+        t0 = time.monotonic()
+        for gate in gates * 2:  # two processes taking turns on one host
+            assert gate is not None
+            await gate("news.example", 0.1)
+    assert 0.28 <= time.monotonic() - t0 < 5.0  # starts at 0, 0.1, 0.2 and 0.3 s

@@ -9,6 +9,9 @@ from selectolax.lexbor import LexborNode
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.clean import class_weight
 
+_PARAGRAPH_TAGS = frozenset(t.strip() for t in sel.PARAGRAPH_SELECTOR.split(","))
+_SCORED_SELECTOR = ",".join((sel.PARAGRAPH_SELECTOR, sel.TEXT_CONTAINER_SELECTOR, "li"))
+
 #: Paragraphs shorter than this carry no score.
 MIN_PARAGRAPH_CHARS = 25
 #: How many ancestors of a paragraph share its score, and the divisor at each level.
@@ -106,22 +109,24 @@ def _count_good(
 
 def _score_paragraphs(root: LexborNode) -> _Candidates:
     found = _Candidates()
-    for para in root.css(sel.PARAGRAPH_SELECTOR):
-        text = para.text().strip()
-        if len(text) >= MIN_PARAGRAPH_CHARS:
-            _credit(found, para, text)
-    # Text written straight into a container (paragraphs split by <br>, or <div>s used
-    # as paragraphs) counts as a paragraph of that container.
-    for box in root.css(sel.TEXT_CONTAINER_SELECTOR):
-        text = box.text(deep=False).strip()
-        if len(text) >= MIN_PARAGRAPH_CHARS:
-            _credit(found, box, text, deep=False, own=True)
-    # Long list items (recipe steps, explainer points) are article text, but carry no
-    # score: navigation and link lists are made of list items too.
-    for item in root.css("li"):
-        text = item.text().strip()
-        if len(text) >= GOOD_PARAGRAPH_CHARS:
-            _count_good(found, item, text, max_density=ITEM_MAX_LINK_DENSITY)
+    for node in root.css(_SCORED_SELECTOR):
+        tag = node.tag
+        if tag in _PARAGRAPH_TAGS:
+            text = node.text().strip()
+            if len(text) >= MIN_PARAGRAPH_CHARS:
+                _credit(found, node, text)
+        elif tag == "li":
+            # Long list items (recipe steps, explainer points) are article text, but
+            # carry no score: navigation and link lists are made of list items too.
+            text = node.text().strip()
+            if len(text) >= GOOD_PARAGRAPH_CHARS:
+                _count_good(found, node, text, max_density=ITEM_MAX_LINK_DENSITY)
+        else:
+            # Text written straight into a container (paragraphs split by <br>, or
+            # <div>s used as paragraphs) counts as a paragraph of that container.
+            text = node.text(deep=False).strip()
+            if len(text) >= MIN_PARAGRAPH_CHARS:
+                _credit(found, node, text, deep=False, own=True)
     found.finalise()
     return found
 

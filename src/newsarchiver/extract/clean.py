@@ -116,6 +116,18 @@ def _is_prose(node: LexborNode, min_chars: int = 0) -> bool:
     return linked <= PROSE_MAX_LINK_DENSITY * text_len
 
 
+def _is_chrome(node: LexborNode) -> bool:
+    """Whether a node found by the chrome selectors is chrome: those select any [role],
+    which is chrome only for the roles of :data:`~.selectors.CHROME_ROLES`."""
+    attrs = node.attrs
+    role = attrs.get("role")
+    if role is None or role in sel.CHROME_ROLES or node.tag in sel.CHROME_TAGS:
+        return True
+    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+        return True
+    return bool(sel.HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
+
+
 def _labelled_box(heading: LexborNode) -> LexborNode | None:
     """The container a heading is the first child of: a "related posts" title labels
     the whole box of teasers under it."""
@@ -132,21 +144,24 @@ def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     for node in root.css(_DROP_SELECTOR):
         node.remove()
-    total = len(root.text())
-    if not total:
-        return
     paragraph_total = sum(len(p.text()) for p in root.css("p"))
+    # All the text counts only on pages without paragraphs.
+    total = 0 if paragraph_total else len(root.text())
+    if not paragraph_total and not total:
+        return
     # Chrome goes first: what it contains need not be judged by class/id.
     for node in root.css(_CHROME_SELECTOR):
-        if node.tag not in ("html", "body") and _held(
-            node, paragraph_total, total, STRONG_MAX_SHARE
-        ):
+        if node.tag in ("html", "body") or not _is_chrome(node):
+            continue
+        if _held(node, paragraph_total, total, STRONG_MAX_SHARE):
             node.remove()
     doomed: list[LexborNode] = []
     for node in root.css(_CLASSED_SELECTOR):
-        share = furniture_limit(node_signals(node))
-        if not share or node.tag in ("body", "main"):
+        attrs = node.attrs
+        found = signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
+        if not found or found == sel.GOOD or node.tag in ("body", "main"):
             continue
+        share = furniture_limit(found)
         if share < 0:
             if len(node.text()) <= WEAK_POSITIVE_MAX_CHARS and not _is_prose(
                 node, WEAK_POSITIVE_PROSE_CHARS

@@ -150,7 +150,7 @@ def render(
             kind = ""
             if chunk and chunk[0] in KINDS:
                 kind, chunk = chunk[0], chunk[1:]
-            text = _collapse(chunk)
+            text = _collapse(chunk) if chunk.strip(" \t\n\r") else ""
             if not text:
                 pending = pending or kind
                 continue

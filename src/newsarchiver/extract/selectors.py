@@ -24,14 +24,14 @@ TAG_LINK_SELECTOR = "a[rel~=tag]"
 
 #: Page chrome by tag or attribute: removed with its content unless it holds most of the
 #: page's paragraph text (broken markup sometimes leaves the whole page inside a <header>).
+CHROME_TAGS: frozenset[str] = frozenset(
+    {"nav", "aside", "footer", "header", "menu", "noscript"}
+)
 CHROME_SELECTORS: tuple[str, ...] = (
-    "nav", "aside", "footer", "header", "menu", "noscript",
-    "[hidden]", "[aria-hidden=true]",
-    "[role=navigation]", "[role=banner]", "[role=contentinfo]", "[role=complementary]",
-    "[role=dialog]", "[role=alertdialog]", "[role=search]", "[role=menu]", "[role=menubar]",
-    "[role=toolbar]", "[role=tablist]",
+    *sorted(CHROME_TAGS), "[hidden]", "[aria-hidden=true]", "[role]",
     "[style*='display:none' i]", "[style*='display: none' i]",
 )
+HIDDEN_STYLE_RE = re.compile(r"display: ?none", re.IGNORECASE)
 
 #: Elements judged by their class/id words: not inline text markup nor the rows and cells
 #: of a table (a row of a results table may well be class="player-..."), which stand or
@@ -41,6 +41,12 @@ CLASSED_SELECTORS: tuple[str, ...] = ("[class]" + _NOT_JUDGED, "[id]" + _NOT_JUD
 
 #: Headings whose furniture class/id ("related-posts-title") marks the box they open.
 LABEL_TAGS: frozenset[str] = frozenset({"h2", "h3", "h4", "h5", "h6"})
+
+#: ARIA roles of page chrome ("[role]" above is narrowed to these in code).
+CHROME_ROLES: frozenset[str] = frozenset({
+    "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog", "search",
+    "menu", "menubar", "toolbar", "tablist",
+})
 
 #: Class/id words that mark furniture whatever else the attribute says.
 NEGATIVE_STRONG: tuple[str, ...] = (
@@ -159,7 +165,8 @@ TRAILER_HEADING_RE = re.compile(
     r"|mehr zum thema|mehr (?:themen|artikel|dazu)|das könnte (?:sie|dich) auch interessieren"
     r"|(?:empfohlene|ähnliche|verwandte|weitere) (?:beiträge|artikel|themen|nachrichten)"
     r"|auch interessant|über (?:den|die) autor(?:in)?"
-    r"|(?:\d+ )?kommentare?|schreibe(?:n sie)? einen kommentar|weiterführende (?:links|informationen)"
+    r"|(?:\d+ )?kommentare?|schreibe(?:n sie)? einen kommentar"
+    r"|weiterführende (?:links|informationen)"
     r"|sur le même sujet|(?:les )?articles? (?:similaires|liés)|commentaires?"
     r"|articoli correlati|potrebbe interessarti|commenti"
     r"|te puede interesar|(?:noticias|artículos) relacionad[oa]s|comentarios|komentarze"

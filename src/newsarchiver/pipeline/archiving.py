@@ -116,19 +116,16 @@ def _aliases(requested: str, result: FetchResult, canonical: str | None,
     return identity, list(dict.fromkeys(urls))
 
 
-def store_host_gate(archive: Archive, clock: Clock) -> SharedHostGate | None:
-    """A host gate backed by the archive's host reservations, if the archive has them.
+def store_host_gate(archive: Archive, clock: Clock) -> SharedHostGate:
+    """A host gate backed by the archive's host reservations.
 
     Each request to a host reserves the next start time in the database, so
     requests from every worker process sharing the archive stay ``delay`` apart.
     """
-    reserve = getattr(archive, "reserve_host", None)
-    if reserve is None:
-        return None
 
     async def gate(host: str, delay: float) -> None:
-        start: datetime = await asyncio.to_thread(
-            reserve, host, now=clock(), delay=timedelta(seconds=delay))
+        start = await asyncio.to_thread(
+            archive.reserve_host, host, now=clock(), delay=timedelta(seconds=delay))
         wait = (start - clock()).total_seconds()
         if wait > 0:
             await asyncio.sleep(wait)
@@ -221,8 +218,8 @@ class _Run:
                 entry = replace(entry, outcome=Outcome.NOT_MODIFIED, duration_ms=elapsed())
                 await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
                 return UrlReport(entry.url, Outcome.NOT_MODIFIED)
-            # Extraction and the write run in a worker thread: the event loop goes on
-            # fetching meanwhile (the C parts, the database and compression, run in parallel).
+            # Extraction and the write run in a worker thread, so they never hold up the
+            # event loop: other fetches (and their deadlines) go on meanwhile.
             return await asyncio.to_thread(self._keep, target, url, result, entry, elapsed)
         except NewsArchiverError as exc:
             outcome = (Outcome.SKIPPED if isinstance(exc, FetchRefused | UnsupportedContentType)
