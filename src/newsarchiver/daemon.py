@@ -27,7 +27,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 from newsarchiver.config import parse_duration
 from newsarchiver.fetch import Fetcher
 from newsarchiver.models import Settings, Source
-from newsarchiver.pipeline import PassOptions, run_pass_async
+from newsarchiver.pipeline import PassOptions, open_fetcher, run_pass_async
 from newsarchiver.store import Archive
 
 log = logging.getLogger("newsarchiver.daemon")
@@ -85,7 +85,7 @@ class Daemon:
         return future.result()
 
     async def _open_fetcher(self) -> None:
-        self._fetcher = Fetcher(self.settings.fetch)
+        self._fetcher = open_fetcher(self.settings, self.archive, self.clock)
         await self._fetcher.__aenter__()
 
     async def _close_fetcher(self) -> None:

@@ -9,6 +9,7 @@ from newsarchiver.pipeline.archiving import (
     Target,
     archive_targets,
     extract_target,
+    open_fetcher,
 )
 from newsarchiver.pipeline.passes import PassOptions, run_pass, run_pass_async
 
@@ -17,6 +18,7 @@ __all__ = [
     "Target",
     "archive_targets",
     "extract_target",
+    "open_fetcher",
     "run_pass",
     "run_pass_async",
 ]
