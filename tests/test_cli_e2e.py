@@ -106,6 +106,8 @@ def test_archive_versions_and_diff(server: LocalServer, db_url: str, config: Pat
     assert v1["body"] == "\n\n".join(PARAGRAPHS)
     assert "Tاليقان".encode() in shown.output.encode("utf-8")
     assert "Tاليقان" in cli("show", url, *common).output
+    raw = CliRunner().invoke(main, ["show", url, *common, "--version", "1", "--raw"])
+    assert raw.stdout_bytes == page(PARAGRAPHS, related=RELATED_A, updated="10:00").encode()
     html = cli("diff", url, *common, "--format", "html").output
     assert "Tاليقان" in html and html.startswith("<!DOCTYPE html>")
 

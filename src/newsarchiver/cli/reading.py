@@ -76,24 +76,33 @@ def history(config: str | None, db: str | None, url: str, as_json: bool) -> None
 @click.option("--version", "number", type=click.IntRange(min=1), help="Version number "
               "(default: the latest).")
 @click.option("--json", "as_json", is_flag=True, help="Print as JSON.")
+@click.option("--raw", is_flag=True, help="Print the page this version was extracted from, "
+              "byte for byte as it was fetched.")
 @handle_errors
 def show(config: str | None, db: str | None, url: str, number: int | None,
-         as_json: bool) -> None:
+         as_json: bool, raw: bool) -> None:
     """Print one version of an article: its metadata and clean body.
 
     \b
-    Example:
+    Examples:
         newsarchiver show https://example.com/news/story --version 2
+        newsarchiver show https://example.com/news/story --version 1 --raw > v1.html
     """
     ctx = Context(config, db)
     with ctx.archive() as arc:
         v = arc.version(url_argument(url), number)
+        if raw:
+            if v.raw_sha256 is None:
+                raise NotFound("no raw page is stored for this version", url=v.url,
+                               version=v.number)
+            click.echo(arc.raw_page(v.raw_sha256).body, nl=False)  # bytes, unchanged
+            return
     if as_json:
         emit_json(_version_doc(v, body=True))
         return
     click.echo(_describe(v.title, v.url, v.canonical_url, v.authors, v.published, v.modified,
-                         v.language, extra=[f"version: {v.number} of first seen "
-                                            f"{iso(v.first_seen)}, seen {v.times_seen}x"]))
+                         v.language, extra=[f"version: {v.number}, first seen "
+                                            f"{iso(v.first_seen)}, seen {v.times_seen} times"]))
     click.echo(v.body)
 
 
