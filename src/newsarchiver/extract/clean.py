@@ -36,7 +36,7 @@ def _token_signals(token: str) -> int:
     return found
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=65536)
 def signals(raw: str) -> int:
     """The signals (:data:`~.selectors.STRONG` | ``WEAK`` | ``GOOD`` bits) of one class
     or id value. Class values repeat across a page and between pages, so this is cached;

@@ -24,6 +24,8 @@ _BLOCK_SELECTOR = ",".join(sel.BLOCK_TAGS)
 _QUOTED_SELECTOR = ",".join(f"blockquote {t}" for t in ("p", "div", "li", "h2", "h3", "h4"))
 #: Whitespace collapsed inside a paragraph (ASCII, no-break and typographic spaces).
 _SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+#: Characters Python counts as whitespace that are kept as published (control characters).
+_NOT_SPACES_HERE = re.compile(r"[\x1c-\x1f\x85]")
 
 #: Above this link density a container inside the body is a link list and is dropped.
 MAX_LINK_DENSITY = 0.5
@@ -133,7 +135,11 @@ def _mark(node: LexborNode, title: str | None) -> None:
 
 
 def _collapse(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
+    if _NOT_SPACES_HERE.search(text):
+        return _SPACES.sub(" ", text).strip()
+    # Faster, and the same: str.split() splits on exactly the characters of _SPACES
+    # plus those of _NOT_SPACES_HERE.
+    return " ".join(text.split())
 
 
 def render(
