@@ -15,9 +15,7 @@ from newsarchiver.schedule import (
     RecheckDue,
     check_interval,
     format_duration,
-    lateness,
     next_check_at,
-    pick_due,
     plan_recheck,
     tier_name,
 )
@@ -213,91 +211,11 @@ def test_degenerate_policies() -> None:
 
 def test_next_check_at_and_plan_recheck() -> None:
     assert next_check_at(T0, T0 + 2 * DAY, DEFAULT) == T0 + 2 * DAY + 3 * HOUR
-    assert plan_recheck("https://a.example/x", T0, T0 + HOUR, DEFAULT) == RecheckDue(
-        "https://a.example/x", T0 + 75 * MIN, 15 * MIN
-    )
-    assert plan_recheck("https://a.example/x", T0, T0 + 30 * DAY, DEFAULT) is None
-
-
-def test_lateness_is_measured_in_intervals() -> None:
-    now = T0 + DAY
-    assert lateness(now - 30 * MIN, 15 * MIN, now) == 2.0
-    assert lateness(now, HOUR, now) == 0.0
-    assert lateness(now + 30 * MIN, HOUR, now) == -0.5
-    assert lateness(now - 30 * MIN, 3 * DAY, now) == pytest.approx(1 / 144)
-    assert lateness(now - MIN, timedelta(0), now) == 1.0  # floored interval
-
-
-def test_pick_due_most_overdue_first_within_budget() -> None:
-    now = T0 + 10 * DAY
-    fast = RecheckDue("https://a.example/fast", now - 30 * MIN, 15 * MIN)  # 2.0
-    hourly = RecheckDue("https://a.example/hourly", now - HOUR, HOUR)  # 1.0
-    slow = RecheckDue("https://a.example/slow", now - DAY, 3 * DAY)  # 0.33
-    tie = RecheckDue("https://a.example/tie", now - 2 * HOUR, 2 * HOUR)  # 1.0, due earlier
-    just = RecheckDue("https://a.example/just", now, HOUR)  # 0.0, due now
-    later = RecheckDue("https://a.example/later", now + MIN, 15 * MIN)  # not due
-    everything = [later, slow, just, hourly, fast, tie]
-    assert pick_due(everything, now, None) == (fast, tie, hourly, slow, just)
-    assert pick_due(everything, now, 2) == (fast, tie)
-    assert pick_due(everything, now, 0) == ()
-    assert pick_due([], now, 5) == ()
-    assert pick_due(iter(everything), now, 100) == (fast, tie, hourly, slow, just)
+    assert plan_recheck(T0, T0 + HOUR, DEFAULT) == RecheckDue(T0 + 75 * MIN, 15 * MIN)
+    assert plan_recheck(T0, T0 + 30 * DAY, DEFAULT) is None
 
 
 def test_format_duration() -> None:
     assert [format_duration(d) for d in (3 * HOUR, DAY, 7 * DAY, 30 * DAY, 90 * MIN,
                                           timedelta(seconds=90), timedelta(0))] == [
         "3h", "1d", "7d", "30d", "90m", "90s", "0s"]
-
-
-# --- a run loop with several articles -------------------------------------------------
-
-
-def run_every(
-    step: timedelta, first_seen: dict[str, timedelta], budget: int | None, days: float
-) -> Counter[str]:
-    """Start a run every ``step``; each run checks what ``pick_due`` gives it."""
-    planned: dict[str, RecheckDue] = {}
-    checks: Counter[str] = Counter()
-    clock, end = T0, T0 + timedelta(days=days)
-    while clock <= end:
-        for url, offset in first_seen.items():  # first fetches: version 1, last change now
-            if T0 + offset == clock:
-                checks[url] += 1
-                due = plan_recheck(url, clock, clock, DEFAULT)
-                assert due is not None
-                planned[url] = due
-        for item in pick_due(planned.values(), clock, budget):
-            checks[item.url] += 1
-            follow = plan_recheck(item.url, T0 + first_seen[item.url], clock, DEFAULT)
-            if follow is None:
-                del planned[item.url]
-            else:
-                planned[item.url] = follow
-        clock += step
-    assert not planned  # everything retired by the end
-    return checks
-
-
-def test_a_run_every_five_minutes_matches_the_lifetime_count() -> None:
-    seen = {"https://a.example/1": timedelta(0), "https://a.example/2": 95 * MIN,
-            "https://a.example/3": 6 * DAY + 5 * MIN}
-    assert run_every(5 * MIN, seen, None, 40) == {url: 90 for url in seen}
-
-
-def test_an_overloaded_budget_is_shared_by_lateness() -> None:
-    # Four fresh articles each want a check every 15 minutes; a run every 5 minutes
-    # with a budget of one can do three per 15 minutes. Lateness rotates them.
-    seen = {f"https://a.example/{i}": timedelta(0) for i in range(4)}
-    planned = {url: RecheckDue(url, T0, 15 * MIN) for url in seen}
-    checks: Counter[str] = Counter()
-    clock = T0
-    while clock < T0 + 3 * HOUR:
-        for item in pick_due(planned.values(), clock, 1):
-            checks[item.url] += 1
-            follow = plan_recheck(item.url, T0, clock, DEFAULT)
-            assert follow is not None
-            planned[item.url] = follow
-        clock += 5 * MIN
-    assert sum(checks.values()) == 36
-    assert max(checks.values()) - min(checks.values()) <= 1

@@ -26,7 +26,6 @@ which is only the seconds part below one day).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,9 +38,8 @@ _ZERO = timedelta(0)
 
 @dataclass(frozen=True, slots=True)
 class RecheckDue:
-    """One article's next re-check: when it is due and the interval that set it."""
+    """An article's next re-check: when it is due and the interval that set it."""
 
-    url: str
     due_at: datetime
     interval: timedelta
 
@@ -61,46 +59,22 @@ def check_interval(since_change: timedelta, policy: RecheckPolicy) -> timedelta 
     return max(policy.after, MIN_INTERVAL)
 
 
+def plan_recheck(
+    last_changed: datetime, checked_at: datetime, policy: RecheckPolicy
+) -> RecheckDue | None:
+    """The next re-check after a check at ``checked_at``; None once retired."""
+    interval = check_interval(checked_at - last_changed, policy)
+    if interval is None:
+        return None
+    return RecheckDue(due_at=checked_at + interval, interval=interval)
+
+
 def next_check_at(
     last_changed: datetime, checked_at: datetime, policy: RecheckPolicy
 ) -> datetime | None:
     """When to check again after a check at ``checked_at``; None once retired."""
-    interval = check_interval(checked_at - last_changed, policy)
-    return None if interval is None else checked_at + interval
-
-
-def plan_recheck(
-    url: str, last_changed: datetime, checked_at: datetime, policy: RecheckPolicy
-) -> RecheckDue | None:
-    """The :class:`RecheckDue` for an article last checked at ``checked_at``, or None."""
-    interval = check_interval(checked_at - last_changed, policy)
-    if interval is None:
-        return None
-    return RecheckDue(url=url, due_at=checked_at + interval, interval=interval)
-
-
-def lateness(next_check: datetime, interval: timedelta, now: datetime) -> float:
-    """How overdue a check is, in intervals: 0 when just due, 1 when a whole interval late.
-
-    Negative when not yet due. Comparing in intervals puts a 15-minute article
-    that is 30 minutes late (2.0) ahead of a 3-day article 30 minutes late (~0.007).
-    """
-    return (now - next_check) / max(interval, MIN_INTERVAL)
-
-
-def pick_due(
-    candidates: Iterable[RecheckDue], now: datetime, budget: int | None = None
-) -> tuple[RecheckDue, ...]:
-    """The checks due at ``now``, most overdue first, at most ``budget`` of them.
-
-    Ties go to the earlier due time, then to the URL, so the order is stable.
-    ``budget`` None means no limit; a budget of zero or less picks nothing.
-    """
-    due = [c for c in candidates if c.due_at <= now]
-    due.sort(key=lambda c: (-lateness(c.due_at, c.interval, now), c.due_at, c.url))
-    if budget is not None:
-        due = due[: max(budget, 0)]
-    return tuple(due)
+    plan = plan_recheck(last_changed, checked_at, policy)
+    return None if plan is None else plan.due_at
 
 
 def tier_name(since_change: timedelta, policy: RecheckPolicy) -> str:
@@ -139,9 +113,7 @@ __all__ = [
     "RecheckDue",
     "check_interval",
     "format_duration",
-    "lateness",
     "next_check_at",
-    "pick_due",
     "plan_recheck",
     "tier_bounds",
     "tier_name",

@@ -47,7 +47,7 @@ from newsarchiver.models import (
     Source,
     UrlReport,
 )
-from newsarchiver.schedule import check_interval
+from newsarchiver.schedule import plan_recheck
 from newsarchiver.store import Archive
 from newsarchiver.urls import normalize_url
 
@@ -159,10 +159,11 @@ class _Run:
                         claim.last_changed_at or claim.first_seen_at or checked_at)
         source = next((s for s in self.settings.sources if s.name == claim.source), None)
         policy = source.recheck if source else self.settings.recheck
-        interval = check_interval(checked_at - last_changed, policy)
+        plan = plan_recheck(last_changed, checked_at, policy)
         self.archive.release(
-            claim.article_id, worker=self.worker, interval=interval,
-            next_check_at=None if interval is None else checked_at + interval,
+            claim.article_id, worker=self.worker,
+            interval=plan.interval if plan else None,
+            next_check_at=plan.due_at if plan else None,
         )
 
     async def _get(self, target: Target, url: str | None) -> FetchResult:
