@@ -46,15 +46,18 @@ def lifetime(server: LocalServer, db_path: str, edit_at: timedelta | None) -> li
     outcomes: list[Outcome] = []
     now = T0
 
+    def clock() -> datetime:  # the injected clock: it reads the simulated time
+        return now
+
     async def go(archive: Archive) -> None:
         nonlocal now
-        async with open_fetcher(settings, archive, lambda: now) as fetcher:
+        async with open_fetcher(settings, archive, clock) as fetcher:
             due: datetime | None = T0
             while due is not None and due <= T0 + timedelta(days=60):
                 now = due
                 if edit_at is not None and now >= T0 + edit_at:
                     server.page("/story", PAGE.format(first=EDITED))
-                report = await run_pass_async(settings, archive, lambda: now, options,
+                report = await run_pass_async(settings, archive, clock, options,
                                               fetcher=fetcher)
                 outcomes.extend(r.outcome for r in report.results)
                 due = next_due(db_path)
