@@ -155,6 +155,9 @@ class Daemon:
         except Exception:  # closing is best effort once stopping
             log.debug("fetcher close failed", exc_info=True)
         self.loop.call_soon_threadsafe(self.loop.stop)
+        self._loop_thread.join(timeout=2.0)
+        if not self.loop.is_running():
+            self.loop.close()
         log.info("daemon %s stopped", self.worker)
 
     def run_forever(self) -> None:
