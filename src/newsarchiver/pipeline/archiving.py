@@ -22,7 +22,6 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from newsarchiver.diff import content_hash
 from newsarchiver.errors import (
     FetchError,
     FetchRefused,
@@ -47,6 +46,7 @@ from newsarchiver.models import (
     Source,
     UrlReport,
 )
+from newsarchiver.pipeline.extraction import Extractor, extractor_for
 from newsarchiver.schedule import plan_recheck
 from newsarchiver.store import Archive
 from newsarchiver.urls import normalize_url
@@ -100,7 +100,8 @@ def _aliases(requested: str, result: FetchResult, canonical: str | None,
     """
     urls = [requested]
     try:
-        final = normalize_url(result.final_url, tracking_params=tracking)
+        final = (requested if result.final_url == requested
+                 else normalize_url(result.final_url, tracking_params=tracking))
         urls.append(final)
     except NewsArchiverError:
         final = requested
@@ -144,13 +145,17 @@ class _Run:
     """State of one pass: the fetcher, the archive, the clock and who is working."""
 
     def __init__(self, settings: Settings, archive: Archive, fetcher: Fetcher,
-                 clock: Clock, worker: str = "cli") -> None:
+                 clock: Clock, worker: str = "cli", *, extractor: Extractor | None = None,
+                 unseen: frozenset[str] = frozenset()) -> None:
         self.settings = settings
         self.archive = archive
         self.fetcher = fetcher
         self.clock = clock
         self.worker = worker
         self.tracking = settings.fetch.tracking_params
+        self.extractor = extractor or Extractor()
+        #: URLs no article had when the run started: fetched without a conditional GET.
+        self.unseen = unseen
 
     def reschedule(self, claim: Claim, outcome: Outcome, checked_at: datetime) -> None:
         """Release a claimed article with its next check from the lifetime policy."""
@@ -170,7 +175,9 @@ class _Run:
         if target.local_path is not None:
             return await asyncio.to_thread(read_local, target.local_path, url)
         assert url is not None
-        etag, last_modified = await asyncio.to_thread(self.archive.conditional_headers, url)
+        etag, last_modified = (
+            (None, None) if url in self.unseen
+            else await asyncio.to_thread(self.archive.conditional_headers, url))
         request = FetchRequest(
             url=url, etag=etag, last_modified=last_modified,
             user_supplied=target.user_supplied,
@@ -219,9 +226,12 @@ class _Run:
                 entry = replace(entry, outcome=Outcome.NOT_MODIFIED, duration_ms=elapsed())
                 await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
                 return UrlReport(entry.url, Outcome.NOT_MODIFIED)
-            # Extraction and the write run in a worker thread, so they never hold up the
-            # event loop: other fetches (and their deadlines) go on meanwhile.
-            return await asyncio.to_thread(self._keep, target, url, result, entry, elapsed)
+            # Extraction (in a worker process or thread) and the write (in a thread) never
+            # hold up the event loop: other fetches (and their deadlines) go on meanwhile.
+            article, digest = await self.extractor.extract(
+                result.text or "", url or result.final_url, target.rules)
+            return await asyncio.to_thread(self._keep, target, url, result, entry, article,
+                                           digest, elapsed)
         except NewsArchiverError as exc:
             outcome = (Outcome.SKIPPED if isinstance(exc, FetchRefused | UnsupportedContentType)
                        else Outcome.FAILED)
@@ -236,17 +246,16 @@ class _Run:
                              error_message=entry.error_message)
 
     def _keep(self, target: Target, url: str | None, result: FetchResult, entry: Fetch,
-              elapsed: Callable[[], int]) -> UrlReport:
-        """Extract a fetched page and save it as a snapshot (blocking)."""
+              article: Article, digest: str, elapsed: Callable[[], int]) -> UrlReport:
+        """Save an extracted page as a snapshot (blocking)."""
         source = target.source.name if target.source else None
-        article = extract(result.text or "", url=url or result.final_url, rules=target.rules)
         identity, aliases = self._identity(target, url, result, article.canonical_url)
         raw = RawPage(
             sha256=hashlib.sha256(result.body).hexdigest(), body=result.body,
             content_type=result.content_type, encoding=result.encoding,
         )
         snapshot = Snapshot(
-            url=identity, article=article, content_hash=content_hash(article),
+            url=identity, article=article, content_hash=digest,
             seen_at=entry.fetched_at, raw=raw, source=source,
         )
         entry = replace(entry, url=url or identity, raw_sha256=raw.sha256,
@@ -315,11 +324,26 @@ async def archive_targets_async(
     ``resolver`` replaces the fetcher's name lookup (the SSRF guard still applies).
     """
     started = clock()
-    unique = {t.label: t for t in targets}.values()  # the same URL twice is fetched once
-    async with open_fetcher(settings, archive, clock, resolver=resolver) as fetcher:
-        run = _Run(settings, archive, fetcher, clock)
-        results = await process(run, unique, progress=progress, stop=stop)
+    unique = list({t.label: t for t in targets}.values())  # the same URL twice: once
+    unseen = await asyncio.to_thread(_unseen, archive, unique, settings.fetch.tracking_params)
+    with extractor_for(len(unique)) as extractor:
+        async with open_fetcher(settings, archive, clock, resolver=resolver) as fetcher:
+            run = _Run(settings, archive, fetcher, clock, extractor=extractor, unseen=unseen)
+            results = await process(run, unique, progress=progress, stop=stop)
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
+
+
+def _unseen(archive: Archive, targets: Iterable[Target],
+            tracking: Sequence[str]) -> frozenset[str]:
+    """The targets' (normalized) URLs that lead to no article yet, in one batched lookup."""
+    urls = set()
+    for target in targets:
+        if target.url is not None and target.local_path is None:
+            try:
+                urls.add(normalize_url(target.url, tracking_params=tracking))
+            except NewsArchiverError:
+                continue  # reported when the target's turn comes
+    return frozenset(urls - archive.known_urls(urls))
 
 
 def archive_targets(

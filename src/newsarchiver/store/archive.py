@@ -14,10 +14,9 @@ from contextlib import contextmanager
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
-from typing import Any, Self, TypeVar
+from typing import Self, TypeVar
 
-from sqlalchemy import Engine, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import Connection, Engine, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,17 +32,14 @@ from newsarchiver.models import (
     SourceStatus,
     Version,
 )
-from newsarchiver.store import scheduling
+from newsarchiver.store import saving, scheduling
 from newsarchiver.store.engine import database_url, ensure_schema, make_engine, store_errors, writer
 from newsarchiver.store.records import (
     WordDelta,
     count_word_delta,
     fetch_of,
-    fetch_row,
     raw_page_of,
-    raw_page_row,
     version_of,
-    version_row,
 )
 from newsarchiver.store.schema import ArticleRow, ArticleUrlRow, FetchRow, RawPageRow, VersionRow
 from newsarchiver.store.status import source_status
@@ -60,10 +56,6 @@ def _lost_race(exc: DBAPIError) -> bool:
     """A unique key taken by a concurrent save, or a deadlock: worth trying again."""
     return (isinstance(exc, IntegrityError)
             or getattr(exc.orig, "sqlstate", None) in RETRYABLE_SQLSTATES)
-
-
-def _later(current: datetime | None, candidate: datetime) -> datetime:
-    return candidate if current is None or candidate > current else current
 
 
 class Archive:
@@ -106,23 +98,34 @@ class Archive:
         with store_errors(self._url), Session(self._engine) as session, session.begin():
             yield session
 
-    def _write(self, work: Callable[[Session], T]) -> T:
-        """Run ``work`` in a write transaction, again if it lost a race."""
-        for attempt in range(1, SAVE_ATTEMPTS + 1):
+    def _retrying(self, attempt: Callable[[], T]) -> T:
+        """Run a whole transaction, again if it lost a race (up to SAVE_ATTEMPTS times)."""
+        for n in range(1, SAVE_ATTEMPTS + 1):
             with store_errors(self._url):
                 try:
-                    with Session(self._writer) as session, session.begin():
-                        return work(session)
+                    return attempt()
                 except DBAPIError as exc:
-                    if attempt == SAVE_ATTEMPTS or not _lost_race(exc):
+                    if n == SAVE_ATTEMPTS or not _lost_race(exc):
                         raise
         raise AssertionError("unreachable")
 
-    def _insert(self, session: Session, table: Any) -> Any:
-        """An INSERT that can say ON CONFLICT DO NOTHING, for the session's backend."""
-        dialect = session.get_bind().dialect.name
-        return (postgresql.insert(table) if dialect == "postgresql"
-                else sqlite.insert(table))
+    def _write(self, work: Callable[[Session], T]) -> T:
+        """Run ``work`` in an ORM write transaction, again if it lost a race."""
+
+        def attempt() -> T:
+            with Session(self._writer) as session, session.begin():
+                return work(session)
+
+        return self._retrying(attempt)
+
+    def _write_core(self, work: Callable[[Connection], T]) -> T:
+        """Run ``work`` on a connection in a write transaction, again if it lost a race."""
+
+        def attempt() -> T:
+            with self._writer.begin() as conn:
+                return work(conn)
+
+        return self._retrying(attempt)
 
     # -- lookups ------------------------------------------------------------------
 
@@ -136,17 +139,6 @@ class Archive:
             select(ArticleUrlRow.url, ArticleUrlRow.article_id)
             .where(ArticleUrlRow.url.in_(wanted))).all())
         return next((rows[u] for u in wanted if u in rows), None)
-
-    @staticmethod
-    def _lock_article(session: Session, article_id: int) -> ArticleRow:
-        return session.scalars(select(ArticleRow).where(ArticleRow.id == article_id)
-                               .with_for_update()).one()
-
-    @staticmethod
-    def _latest(session: Session, article_id: int) -> VersionRow | None:
-        return session.scalars(
-            select(VersionRow).where(VersionRow.article_id == article_id)
-            .order_by(VersionRow.number.desc()).limit(1)).first()
 
     def _require_article(self, session: Session, url: str) -> ArticleRow:
         article_id = self._article_id(session, url)
@@ -162,75 +154,15 @@ class Archive:
 
         ``fetch`` is logged with the outcome and version number this save came to.
         """
-        key = snapshot.article.canonical_url or snapshot.url
-        urls = [u for u in dict.fromkeys([key, snapshot.url, *aliases]) if u]
-        return self._write(lambda session: self._save(session, snapshot, fetch, key, urls))
-
-    def _save(self, session: Session, snapshot: Snapshot, fetch: Fetch, key: str,
-              urls: list[str]) -> SaveResult:
-        seen_at = snapshot.seen_at
-        if snapshot.raw is not None:
-            session.execute(self._insert(session, RawPageRow)
-                            .values(raw_page_row(snapshot.raw, seen_at))
-                            .on_conflict_do_nothing(index_elements=["sha256"]))
-        article_id = self._article_id(session, *urls)
-        if article_id is None:
-            session.execute(self._insert(session, ArticleRow)
-                            .values(url=key, source=snapshot.source, first_seen_at=seen_at)
-                            .on_conflict_do_nothing(index_elements=["url"]))
-            article_id = session.scalars(select(ArticleRow.id)
-                                         .where(ArticleRow.url == key)).one()
-        article = self._lock_article(session, article_id)
-        session.execute(self._insert(session, ArticleUrlRow)
-                        .values([{"url": u, "article_id": article.id, "first_seen_at": seen_at}
-                                 for u in urls])
-                        .on_conflict_do_nothing(index_elements=["url"]))
-
-        latest = self._latest(session, article.id)
-        if latest is not None and latest.content_hash == snapshot.content_hash:
-            latest.last_seen_at = _later(latest.last_seen_at, seen_at)
-            latest.times_seen += 1
-            outcome, number = Outcome.UNCHANGED, latest.number
-        else:
-            number = latest.number + 1 if latest else 1
-            delta = self._word_delta(latest.body if latest else "", snapshot.article.body)
-            session.add(version_row(snapshot, article.id, number, delta))
-            outcome = Outcome.CHANGED if latest else Outcome.NEW
-            article.last_changed_at = seen_at
-        article.last_checked_at = _later(article.last_checked_at, fetch.fetched_at)
-        if article.source is None and snapshot.source is not None:
-            article.source = snapshot.source
-            if article.tracked_at is not None:
-                scheduling.count_tracked(session, snapshot.source, 1)
-        raw_sha256 = fetch.raw_sha256 or (snapshot.raw.sha256.lower() if snapshot.raw else None)
-        session.add(fetch_row(fetch, article_id=article.id, outcome=outcome, version=number,
-                              raw_sha256=raw_sha256, source=snapshot.source))
-        session.flush()
-        return SaveResult(outcome=outcome, article_id=article.id, version=number,
-                          last_changed_at=article.last_changed_at)
+        prepared = saving.prepare(snapshot, fetch, aliases)
+        return self._write_core(lambda conn: saving.save(conn, prepared, self._word_delta))
 
     def log_fetch(self, fetch: Fetch, *, source: str | None = None) -> None:
         """Record a fetch that stored nothing: a failure, a skip or a 304.
 
         A 304 also counts as a sighting of the latest version (last_seen, times_seen).
         """
-        self._write(lambda session: self._log_fetch(session, fetch, source))
-
-    def _log_fetch(self, session: Session, fetch: Fetch, source: str | None) -> None:
-        article_id = self._article_id(session, fetch.url, fetch.final_url)
-        version = fetch.version
-        if article_id is not None:
-            article = self._lock_article(session, article_id)
-            article.last_checked_at = _later(article.last_checked_at, fetch.fetched_at)
-            latest = self._latest(session, article_id)
-            if fetch.outcome is Outcome.NOT_MODIFIED and latest is not None:
-                session.execute(
-                    update(VersionRow).where(VersionRow.id == latest.id)
-                    .values(times_seen=VersionRow.times_seen + 1,
-                            last_seen_at=_later(latest.last_seen_at, fetch.fetched_at)))
-                version = latest.number
-        session.add(fetch_row(fetch, article_id=article_id, outcome=fetch.outcome,
-                              version=version, raw_sha256=fetch.raw_sha256, source=source))
+        self._write_core(lambda conn: saving.log_fetch(conn, fetch, source))
 
     # -- scheduling -------------------------------------------------------------------
 
@@ -300,18 +232,26 @@ class Archive:
 
     def conditional_headers(self, url: str) -> tuple[str | None, str | None]:
         """(ETag, Last-Modified) of the article's latest successful fetch, by any URL."""
-        with self._reading() as session:
-            article_id = self._article_id(session, url)
-            if article_id is None:
-                return None, None
-            with_validators = (FetchRow.etag.is_not(None) | FetchRow.last_modified.is_not(None))
-            row = session.execute(
-                select(FetchRow.etag, FetchRow.last_modified)
-                .where(FetchRow.article_id == article_id,
-                       FetchRow.outcome.in_([o.value for o in SUCCESSFUL]),
-                       (FetchRow.outcome != Outcome.NOT_MODIFIED.value) | with_validators)
-                .order_by(FetchRow.fetched_at.desc(), FetchRow.id.desc()).limit(1)).first()
-            return (row.etag, row.last_modified) if row else (None, None)
+        f, u = saving.FETCHES, saving.ARTICLE_URLS
+        with_validators = f.c.etag.is_not(None) | f.c.last_modified.is_not(None)
+        query = (select(f.c.etag, f.c.last_modified)
+                 .where(f.c.article_id == select(u.c.article_id).where(u.c.url == url)
+                        .scalar_subquery(),
+                        f.c.outcome.in_([o.value for o in SUCCESSFUL]),
+                        (f.c.outcome != Outcome.NOT_MODIFIED.value) | with_validators)
+                 .order_by(f.c.fetched_at.desc(), f.c.id.desc()).limit(1))
+        with store_errors(self._url), self._engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (row.etag, row.last_modified) if row else (None, None)
+
+    def known_urls(self, urls: Iterable[str]) -> set[str]:
+        """Those of ``urls`` that lead to an archived article (or one being tracked)."""
+        wanted = list(dict.fromkeys(urls))
+        known: set[str] = set()
+        with store_errors(self._url), self._engine.connect() as conn:
+            for i in range(0, len(wanted), scheduling.TRACK_CHUNK):
+                known.update(saving.article_ids(conn, wanted[i:i + scheduling.TRACK_CHUNK]))
+        return known
 
     def history(self, url: str) -> tuple[Version, ...]:
         """Every version of the article ``url`` leads to, oldest first."""

@@ -11,11 +11,12 @@ from datetime import datetime
 import zstandard
 
 from newsarchiver.errors import StoreError
-from newsarchiver.models import Fetch, Outcome, RawPage, Snapshot, Version
+from newsarchiver.models import Fetch, Outcome, RawPage, Version
 from newsarchiver.store.schema import FetchRow, RawPageRow, VersionRow
 
 WordDelta = Callable[[str, str], tuple[int, int]]
-ZSTD_LEVEL = 10
+#: zstd's default level: several times faster than 10 for a few percent more bytes.
+ZSTD_LEVEL = 3
 
 
 def dump_list(items: Iterable[str]) -> str:
@@ -57,32 +58,6 @@ def raw_page_of(row: RawPageRow) -> RawPage:
                    encoding=row.encoding)
 
 
-def version_row(snapshot: Snapshot, article_id: int, number: int,
-                delta: tuple[int, int]) -> VersionRow:
-    article = snapshot.article
-    return VersionRow(
-        article_id=article_id,
-        number=number,
-        content_hash=snapshot.content_hash,
-        first_seen_at=snapshot.seen_at,
-        last_seen_at=snapshot.seen_at,
-        times_seen=1,
-        title=article.title,
-        authors=dump_list(article.authors),
-        published_at=article.published,
-        modified_at=article.modified,
-        language=article.language,
-        canonical_url=article.canonical_url,
-        site_name=article.site_name,
-        description=article.description,
-        body=article.body,
-        structured=article.structured,
-        words_added=delta[0],
-        words_removed=delta[1],
-        raw_sha256=snapshot.raw.sha256.lower() if snapshot.raw else None,
-    )
-
-
 def version_of(row: VersionRow, url: str) -> Version:
     return Version(
         url=url,
@@ -104,27 +79,6 @@ def version_of(row: VersionRow, url: str) -> Version:
         raw_sha256=row.raw_sha256,
         words_added=row.words_added,
         words_removed=row.words_removed,
-    )
-
-
-def fetch_row(fetch: Fetch, *, article_id: int | None, outcome: Outcome,
-              version: int | None, raw_sha256: str | None, source: str | None) -> FetchRow:
-    return FetchRow(
-        fetched_at=fetch.fetched_at,
-        url=fetch.url,
-        article_id=article_id,
-        outcome=outcome.value,
-        status=fetch.status,
-        final_url=fetch.final_url,
-        etag=fetch.etag,
-        last_modified=fetch.last_modified,
-        raw_sha256=raw_sha256,
-        duration_ms=fetch.duration_ms,
-        error_class=fetch.error_class,
-        error_message=fetch.error_message,
-        version=version,
-        notes=dump_list(fetch.notes),
-        source=source,
     )
 
 

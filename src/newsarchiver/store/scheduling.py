@@ -20,7 +20,18 @@ from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, cast, delete, func, literal, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Float,
+    cast,
+    delete,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -31,9 +42,10 @@ from newsarchiver.store.schema import ArticleRow, ArticleUrlRow, HostRow, Source
 TRACK_CHUNK = 500
 
 
-def upsert(session: Session, table: Any) -> Any:
-    """An INSERT that can say ON CONFLICT, for the session's backend."""
-    dialect = session.get_bind().dialect.name
+def upsert(session: Session | Connection, table: Any) -> Any:
+    """An INSERT that can say ON CONFLICT, for the session's (or connection's) backend."""
+    bind = session if isinstance(session, Connection) else session.get_bind()
+    dialect = bind.dialect.name
     return postgresql.insert(table) if dialect == "postgresql" else sqlite.insert(table)
 
 
@@ -93,7 +105,7 @@ def track(session: Session, links: dict[str, datetime | None], *, source: str | 
     return new
 
 
-def count_tracked(session: Session, source: str | None, articles: int) -> None:
+def count_tracked(session: Session | Connection, source: str | None, articles: int) -> None:
     """Add ``articles`` newly tracked articles to the source's count."""
     if source is None or not articles:
         return

@@ -1,0 +1,137 @@
+"""Extraction off the event loop: in worker processes for large runs, a thread for small.
+
+Extraction is pure CPU (HTML, URL and site rules in; a frozen
+:class:`~newsarchiver.models.Article` out), so in a run of many pages it goes to
+a process pool, where it overlaps fetching and storing in the main process
+instead of contending with them for the interpreter lock. A small run (and
+``newsarchiver extract``) extracts in a thread: starting workers would cost more
+than it saves.
+
+The pool uses the ``forkserver`` start method (forking a process that runs
+threads is unsafe). A worker that dies (a crash, the OOM killer) breaks the pool:
+the pages in flight are retried once on a fresh pool, and a page that breaks that
+one too fails alone with :class:`~newsarchiver.errors.ExtractionError`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import multiprocessing
+import os
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from types import TracebackType
+from typing import Any, Self
+
+from newsarchiver.diff import content_hash
+from newsarchiver.errors import ExtractionError, NewsArchiverError
+from newsarchiver.extract import extract
+from newsarchiver.models import Article, SiteRules
+
+#: Runs with fewer pages than this extract in a thread of the main process.
+POOL_MIN_PAGES = 20
+#: Worker processes at most; past this the main process (fetching, storing) is the limit.
+MAX_WORKERS = 4
+
+#: What a worker sends back: the article and its content hash, or a project error
+#: as (class, args, attributes), since keyword-only constructors do not unpickle.
+WorkerReply = tuple[Article, str] | tuple[type[NewsArchiverError], tuple[Any, ...], dict[str, Any]]
+
+
+def extract_page(html: str, url: str, rules: SiteRules | None) -> tuple[Article, str]:
+    """Extract a page and fingerprint the result (see :func:`newsarchiver.diff.content_hash`)."""
+    article = extract(html, url=url, rules=rules)
+    return article, content_hash(article)
+
+
+def _extract_in_worker(html: str, url: str, rules: SiteRules | None) -> WorkerReply:
+    try:
+        return extract_page(html, url, rules)
+    except NewsArchiverError as exc:
+        return type(exc), exc.args, dict(vars(exc))
+
+
+def _result(reply: WorkerReply) -> tuple[Article, str]:
+    first, second, *rest = reply
+    if isinstance(first, Article):
+        assert isinstance(second, str)
+        return first, second
+    assert isinstance(first, type) and isinstance(second, tuple) and rest
+    exc = first.__new__(first, *second)
+    exc.args = second
+    vars(exc).update(rest[0])
+    raise exc
+
+
+def cores() -> int:
+    """The cores this process may run on."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def default_workers() -> int:
+    """One worker per core but one (left to fetching and storing), at least one."""
+    return max(1, min(MAX_WORKERS, cores() - 1))
+
+
+class Extractor:
+    """Extracts pages in a thread of this process."""
+
+    async def extract(self, html: str, url: str, rules: SiteRules | None
+                      ) -> tuple[Article, str]:
+        """The page's article and content hash; raises ExtractionError as extract does."""
+        return await asyncio.to_thread(extract_page, html, url, rules)
+
+    def close(self) -> None:
+        """Release the workers, if any."""
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.close()
+
+
+class PoolExtractor(Extractor):
+    """Extracts pages in a pool of worker processes, made once and shut down by close."""
+
+    def __init__(self, workers: int | None = None, *,
+                 work: Callable[[str, str, SiteRules | None], WorkerReply] = _extract_in_worker
+                 ) -> None:
+        self._workers = workers or default_workers()
+        self._work = work
+        self._pool = self._new_pool()
+
+    def _new_pool(self) -> ProcessPoolExecutor:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload([__name__])
+        return ProcessPoolExecutor(self._workers, mp_context=context)
+
+    async def extract(self, html: str, url: str, rules: SiteRules | None
+                      ) -> tuple[Article, str]:
+        for attempt in (1, 2):
+            pool = self._pool
+            try:
+                return _result(await asyncio.wrap_future(
+                    pool.submit(self._work, html, url, rules)))
+            except BrokenProcessPool as exc:
+                if pool is self._pool:  # the first page to notice replaces the pool
+                    pool.shutdown(wait=False, cancel_futures=True)
+                    self._pool = self._new_pool()
+                if attempt == 2:
+                    raise ExtractionError("the extraction worker process died", url=url) from exc
+        raise AssertionError("unreachable")
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+def extractor_for(pages: int) -> Extractor:
+    """A pool for a run of many pages on a machine with cores to spare, else a thread."""
+    if pages >= POOL_MIN_PAGES and cores() > 1:
+        return PoolExtractor()
+    return Extractor()

@@ -1,0 +1,228 @@
+"""Saving snapshots and logging fetches: a handful of Core statements per save.
+
+Everything that needs no database (the raw page's hash check and zstd compression,
+the column values of the version and the fetch-log row) is prepared by
+:func:`prepare` before the write transaction opens. Inside it, a save of a page
+never seen before is six statements (raw page, URL lookup, article, its URLs,
+version, fetch log); a save of a known article locks its row (``FOR UPDATE`` on
+PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already holds the write lock), reads the
+latest version's hash, and either counts a sighting or numbers a new version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import Connection, Table, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from newsarchiver.models import Fetch, Outcome, SaveResult, Snapshot
+from newsarchiver.store import scheduling
+from newsarchiver.store.records import WordDelta, dump_list, raw_page_row
+from newsarchiver.store.schema import Base
+
+ARTICLES: Table = Base.metadata.tables["articles"]
+ARTICLE_URLS: Table = Base.metadata.tables["article_urls"]
+VERSIONS: Table = Base.metadata.tables["versions"]
+FETCHES: Table = Base.metadata.tables["fetches"]
+RAW_PAGES: Table = Base.metadata.tables["raw_pages"]
+
+
+def later(current: datetime | None, candidate: datetime) -> datetime:
+    return candidate if current is None or candidate > current else current
+
+
+@dataclass(frozen=True, slots=True)
+class Statements:
+    """The INSERT ... ON CONFLICT DO NOTHING statements of one backend, built once."""
+
+    raw_page: Any
+    article: Any
+    article_urls: Any
+
+
+@cache
+def statements(dialect: str) -> Statements:
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    a = ARTICLES
+    return Statements(
+        raw_page=insert(RAW_PAGES).on_conflict_do_nothing(index_elements=["sha256"]),
+        article=insert(a).on_conflict_do_nothing(index_elements=["url"]).returning(a.c.id),
+        article_urls=insert(ARTICLE_URLS).on_conflict_do_nothing(index_elements=["url"]),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class PreparedSave:
+    """A save with everything computed that can be before the transaction."""
+
+    snapshot: Snapshot
+    fetch: Fetch
+    #: The article's identity URL: its canonical URL, else the URL it was saved from.
+    key: str
+    #: Every URL that leads to the article, identity first.
+    urls: tuple[str, ...]
+    raw_row: dict[str, object] | None
+    raw_sha256: str | None
+
+
+def prepare(snapshot: Snapshot, fetch: Fetch, aliases: Iterable[str]) -> PreparedSave:
+    """Check and compress the raw page, and resolve the article's URLs."""
+    key = snapshot.article.canonical_url or snapshot.url
+    urls = tuple(u for u in dict.fromkeys([key, snapshot.url, *aliases]) if u)
+    raw = snapshot.raw
+    raw_row = raw_page_row(raw, snapshot.seen_at) if raw is not None else None
+    raw_sha256 = fetch.raw_sha256 or (raw.sha256.lower() if raw is not None else None)
+    return PreparedSave(snapshot, fetch, key, urls, raw_row, raw_sha256)
+
+
+def article_ids(conn: Connection, urls: Sequence[str]) -> dict[str, int]:
+    """The article each of ``urls`` leads to, for those that lead to one."""
+    if not urls:
+        return {}
+    u = ARTICLE_URLS
+    return dict(conn.execute(
+        select(u.c.url, u.c.article_id).where(u.c.url.in_(list(urls)))).all())
+
+
+def first_article_id(conn: Connection, urls: Sequence[str]) -> int | None:
+    """The article the first of ``urls`` that leads to one leads to."""
+    wanted = [u for u in dict.fromkeys(urls) if u]
+    known = article_ids(conn, wanted)
+    return next((known[u] for u in wanted if u in known), None)
+
+
+def _version_values(snapshot: Snapshot, article_id: int, number: int,
+                    delta: tuple[int, int]) -> dict[str, object]:
+    article = snapshot.article
+    return {
+        "article_id": article_id, "number": number, "content_hash": snapshot.content_hash,
+        "first_seen_at": snapshot.seen_at, "last_seen_at": snapshot.seen_at, "times_seen": 1,
+        "title": article.title, "authors": dump_list(article.authors),
+        "published_at": article.published, "modified_at": article.modified,
+        "language": article.language, "canonical_url": article.canonical_url,
+        "site_name": article.site_name, "description": article.description,
+        "body": article.body, "structured": article.structured,
+        "words_added": delta[0], "words_removed": delta[1],
+        "raw_sha256": snapshot.raw.sha256.lower() if snapshot.raw else None,
+    }
+
+
+def _log(conn: Connection, fetch: Fetch, *, article_id: int | None, outcome: Outcome,
+         version: int | None, raw_sha256: str | None, source: str | None) -> None:
+    conn.execute(FETCHES.insert(), {
+        "fetched_at": fetch.fetched_at, "url": fetch.url, "article_id": article_id,
+        "outcome": outcome.value, "status": fetch.status, "final_url": fetch.final_url,
+        "etag": fetch.etag, "last_modified": fetch.last_modified, "raw_sha256": raw_sha256,
+        "duration_ms": fetch.duration_ms, "error_class": fetch.error_class,
+        "error_message": fetch.error_message, "version": version,
+        "notes": dump_list(fetch.notes), "source": source,
+    })
+
+
+def save(conn: Connection, p: PreparedSave, word_delta: WordDelta) -> SaveResult:
+    """Store a prepared snapshot in the connection's (write) transaction."""
+    st = statements(conn.dialect.name)
+    snap, fetch = p.snapshot, p.fetch
+    if p.raw_row is not None:
+        conn.execute(st.raw_page, p.raw_row)
+    known = article_ids(conn, p.urls)
+    article_id = next((known[u] for u in p.urls if u in known), None)
+    if article_id is None:
+        article_id = conn.execute(st.article, {
+            "url": p.key, "source": snap.source, "first_seen_at": snap.seen_at,
+            "last_checked_at": fetch.fetched_at, "last_changed_at": snap.seen_at,
+        }).scalar()
+        if article_id is not None:  # a new article: this transaction holds its row
+            conn.execute(st.article_urls, [{"url": u, "article_id": article_id,
+                                            "first_seen_at": snap.seen_at} for u in p.urls])
+            return _new_version(conn, p, article_id, None, None, word_delta)
+        article_id = conn.execute(select(ARTICLES.c.id)
+                                  .where(ARTICLES.c.url == p.key)).scalar_one()
+    return _save_known(conn, p, article_id, [u for u in p.urls if u not in known], word_delta)
+
+
+def _save_known(conn: Connection, p: PreparedSave, article_id: int, new_urls: list[str],
+                word_delta: WordDelta) -> SaveResult:
+    a, v = ARTICLES, VERSIONS
+    snap, fetch = p.snapshot, p.fetch
+    article = conn.execute(
+        select(a.c.source, a.c.tracked_at, a.c.last_checked_at, a.c.last_changed_at)
+        .where(a.c.id == article_id).with_for_update()).one()
+    if new_urls:
+        conn.execute(statements(conn.dialect.name).article_urls, [
+            {"url": u, "article_id": article_id, "first_seen_at": snap.seen_at}
+            for u in new_urls])
+    changes: dict[str, object] = {}
+    if article.source is None and snap.source is not None:
+        changes["source"] = snap.source
+        if article.tracked_at is not None:
+            scheduling.count_tracked(conn, snap.source, 1)
+    checked = later(article.last_checked_at, fetch.fetched_at)
+    if checked != article.last_checked_at:
+        changes["last_checked_at"] = checked
+    latest = conn.execute(
+        select(v.c.id, v.c.number, v.c.content_hash, v.c.last_seen_at)
+        .where(v.c.article_id == article_id).order_by(v.c.number.desc()).limit(1)).first()
+    if latest is None or latest.content_hash != snap.content_hash:
+        return _new_version(conn, p, article_id, latest, changes, word_delta)
+    conn.execute(update(v).where(v.c.id == latest.id).values(
+        times_seen=v.c.times_seen + 1, last_seen_at=later(latest.last_seen_at, snap.seen_at)))
+    if changes:
+        conn.execute(update(a).where(a.c.id == article_id).values(changes))
+    _log(conn, fetch, article_id=article_id, outcome=Outcome.UNCHANGED, version=latest.number,
+         raw_sha256=p.raw_sha256, source=snap.source)
+    return SaveResult(outcome=Outcome.UNCHANGED, article_id=article_id, version=latest.number,
+                      last_changed_at=article.last_changed_at)
+
+
+def _new_version(conn: Connection, p: PreparedSave, article_id: int, latest: Any,
+                 changes: dict[str, object] | None, word_delta: WordDelta) -> SaveResult:
+    """Number and insert a new version; ``latest`` is the article's newest, if any.
+
+    ``changes`` are updates to the article row, None for an article this
+    transaction inserted (its row already says it changed now).
+    """
+    snap = p.snapshot
+    if latest is None:
+        number, outcome, before = 1, Outcome.NEW, ""
+    else:
+        number, outcome = latest.number + 1, Outcome.CHANGED
+        before = conn.execute(select(VERSIONS.c.body)
+                              .where(VERSIONS.c.id == latest.id)).scalar_one()
+    delta = word_delta(before, snap.article.body)
+    conn.execute(VERSIONS.insert(), _version_values(snap, article_id, number, delta))
+    if changes is not None:
+        conn.execute(update(ARTICLES).where(ARTICLES.c.id == article_id)
+                     .values({**changes, "last_changed_at": snap.seen_at}))
+    _log(conn, p.fetch, article_id=article_id, outcome=outcome, version=number,
+         raw_sha256=p.raw_sha256, source=snap.source)
+    return SaveResult(outcome=outcome, article_id=article_id, version=number,
+                      last_changed_at=snap.seen_at)
+
+
+def log_fetch(conn: Connection, fetch: Fetch, source: str | None) -> None:
+    """Log a fetch that stored nothing; a 304 counts as a sighting of the latest version."""
+    a, v = ARTICLES, VERSIONS
+    article_id = first_article_id(conn, [fetch.url, fetch.final_url or ""])
+    version = fetch.version
+    if article_id is not None:
+        checked = conn.execute(select(a.c.last_checked_at).where(a.c.id == article_id)
+                               .with_for_update()).scalar()
+        if checked is None or fetch.fetched_at > checked:
+            conn.execute(update(a).where(a.c.id == article_id)
+                         .values(last_checked_at=fetch.fetched_at))
+        latest = conn.execute(
+            select(v.c.id, v.c.number, v.c.last_seen_at).where(v.c.article_id == article_id)
+            .order_by(v.c.number.desc()).limit(1)).first()
+        if fetch.outcome is Outcome.NOT_MODIFIED and latest is not None:
+            conn.execute(update(v).where(v.c.id == latest.id).values(
+                times_seen=v.c.times_seen + 1,
+                last_seen_at=later(latest.last_seen_at, fetch.fetched_at)))
+            version = latest.number
+    _log(conn, fetch, article_id=article_id, outcome=fetch.outcome, version=version,
+         raw_sha256=fetch.raw_sha256, source=source)
