@@ -52,6 +52,8 @@ class _Candidates:
         self.scores: dict[int, float] = {}
         #: Characters of well-formed paragraphs (long, few links) under each ancestor.
         self.good: dict[int, int] = {}
+        #: Parent (key and node) of each node met while crediting, or None at the top.
+        self.parents: dict[int, tuple[int, LexborNode] | None] = {}
 
     def add(self, node: LexborNode, score: float) -> None:
         key = node.mem_id
@@ -99,12 +101,20 @@ def _count_good(
         return
     if link_density(para, len(text) if deep else len(para.text())) > max_density:
         return
-    node: LexborNode | None = para
-    good = found.good
-    while node is not None:
-        key = node.mem_id
-        good[key] = good.get(key, 0) + len(text)
-        node = node.parent
+    good, parents = found.good, found.parents
+    length = len(text)
+    node = para
+    key = para.mem_id
+    while True:
+        good[key] = good.get(key, 0) + length
+        if key in parents:
+            up = parents[key]
+        else:
+            parent = node.parent
+            up = parents[key] = (parent.mem_id, parent) if parent is not None else None
+        if up is None:
+            break
+        key, node = up
 
 
 def _score_paragraphs(root: LexborNode) -> _Candidates:
@@ -179,7 +189,7 @@ def _join_siblings(top: LexborNode, found: _Candidates) -> list[LexborNode]:
     if parent is None or parent.tag in ("html", "#document"):
         return [top]
     threshold = max(SIBLING_MIN_SCORE, top_score * SIBLING_SHARE)
-    top_class = top.attrs.get("class")
+    top_class = top.attributes.get("class")
     picked: list[LexborNode] = []
     seen_top = False
     for sibling in parent.iter():
@@ -190,7 +200,8 @@ def _join_siblings(top: LexborNode, found: _Candidates) -> list[LexborNode]:
         if not sibling.is_element_node:
             continue
         score = found.score(sibling)
-        bonus = top_score * 0.2 if top_class and sibling.attrs.get("class") == top_class else 0.0
+        same_class = top_class and sibling.attributes.get("class") == top_class
+        bonus = top_score * 0.2 if same_class else 0.0
         if score is not None and score + bonus >= threshold:
             picked.append(sibling)
         elif (

@@ -11,6 +11,7 @@ from newsarchiver.extract import selectors as sel
 _DROP_SELECTOR = ",".join(sel.DROP_TAGS + sel.DROP_SELECTORS)
 _CHROME_SELECTOR = ",".join(sel.CHROME_SELECTORS)
 _CLASSED_SELECTOR = ",".join(sel.CLASSED_SELECTORS)
+_PARAGRAPH_OR_CHROME_SELECTOR = ",".join(("p", *sel.CHROME_SELECTORS))
 
 #: A furniture-looking node holding more than this share of the page's paragraph text
 #: is a wrapper of the article (e.g. ``<div class="page has-sidebar">``) and is kept.
@@ -28,31 +29,64 @@ PROSE_MIN_CHARS = 200
 PROSE_MAX_LINK_DENSITY = 0.05
 
 
+#: Signals of single lower-case tokens, filled as tokens are met (bounded).
+_TOKEN_SIGNALS: dict[str, int] = {}
+_TOKEN_CACHE_MAX = 100_000
+
+
 def _token_signals(token: str) -> int:
+    found = _TOKEN_SIGNALS.get(token)
+    if found is not None:
+        return found
     found = sel.WHOLE_SIGNALS.get(token, 0)
     for word, bit in sel.PREFIX_SIGNALS.get(token[: sel.MIN_PREFIX_WORD], ()):
         if token.startswith(word):
             found |= bit
+    if len(_TOKEN_SIGNALS) < _TOKEN_CACHE_MAX:
+        _TOKEN_SIGNALS[token] = found
     return found
+
+
+#: Signals of single class names, filled as names are met (bounded).
+_NAME_SIGNALS: dict[str, int] = {}
 
 
 @lru_cache(maxsize=65536)
 def signals(raw: str) -> int:
     """The signals (:data:`~.selectors.STRONG` | ``WEAK`` | ``GOOD`` bits) of one class
-    or id value. Class values repeat across a page and between pages, so this is cached;
-    class and id are judged separately so that unique ids do not defeat the cache."""
-    tokens = [t.lower() for t in sel.TOKEN_RE.findall(raw)]
+    or id value: those of its space-separated names together. Values and names repeat
+    across a page and between pages, so both are cached; class and id are judged
+    separately so that unique ids do not defeat the cache."""
+    found = 0
+    for name in raw.split():
+        bits = _NAME_SIGNALS.get(name)
+        if bits is None:
+            bits = _name_signals(name)
+            if len(_NAME_SIGNALS) < _TOKEN_CACHE_MAX:
+                _NAME_SIGNALS[name] = bits
+        found |= bits
+    return found
+
+
+def _name_signals(name: str) -> int:
+    """The signals of one class name: its words, a two-token word ("most-read"), and no
+    word after a modifier ("has-sidebar")."""
+    tokens = sel.TOKEN_RE.findall(name)
+    if len(tokens) <= 1:
+        return _token_signals(tokens[0].lower()) if tokens else 0
+    tokens = " ".join(tokens).lower().split(" ")
     found = 0
     skip = False
     last = len(tokens) - 1
+    first_parts, modifiers = sel.FIRST_PARTS, sel.MODIFIERS
     for i, token in enumerate(tokens):
         if skip:
             skip = False
             continue
         pair = 0
-        if token in sel.FIRST_PARTS and i < last:
+        if token in first_parts and i < last:
             pair = _token_signals(f"{token}-{tokens[i + 1]}")
-        if token in sel.MODIFIERS and i < last and not pair:
+        if token in modifiers and i < last and not pair:
             skip = True
             continue
         found |= _token_signals(token) | pair
@@ -61,7 +95,7 @@ def signals(raw: str) -> int:
 
 def node_signals(node: LexborNode) -> int:
     """The signals of a node's class and id together."""
-    attrs = node.attrs
+    attrs = node.attributes
     return signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
 
 
@@ -119,13 +153,24 @@ def _is_prose(node: LexborNode, min_chars: int = 0) -> bool:
 def _is_chrome(node: LexborNode) -> bool:
     """Whether a node found by the chrome selectors is chrome: those select any [role],
     which is chrome only for the roles of :data:`~.selectors.CHROME_ROLES`."""
-    attrs = node.attrs
+    attrs = node.attributes
     role = attrs.get("role")
     if role is None or role in sel.CHROME_ROLES or node.tag in sel.CHROME_TAGS:
         return True
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
     return bool(sel.HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
+
+
+def _chrome_attributes(attrs: dict[str, str | None]) -> bool:
+    """Whether attributes alone select an element as chrome: the attribute selectors of
+    :data:`~.selectors.CHROME_SELECTORS`, checked without a walk of the tree."""
+    return (
+        "hidden" in attrs
+        or "role" in attrs
+        or attrs.get("aria-hidden") == "true"
+        or bool(sel.HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
+    )
 
 
 def _labelled_box(heading: LexborNode) -> LexborNode | None:
@@ -144,20 +189,32 @@ def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     for node in root.css(_DROP_SELECTOR):
         node.remove()
-    paragraph_total = sum(len(p.text()) for p in root.css("p"))
+    # One walk finds the paragraphs (to measure the page) and the chrome.
+    paragraph_total = 0
+    chrome: list[LexborNode] = []
+    for node in root.css(_PARAGRAPH_OR_CHROME_SELECTOR):
+        if node.tag == "p":
+            paragraph_total += len(node.text())
+            if not _chrome_attributes(node.attributes):
+                continue
+        chrome.append(node)
     # All the text counts only on pages without paragraphs.
     total = 0 if paragraph_total else len(root.text())
     if not paragraph_total and not total:
         return
     # Chrome goes first: what it contains need not be judged by class/id.
-    for node in root.css(_CHROME_SELECTOR):
+    for node in chrome:
         if node.tag in ("html", "body") or not _is_chrome(node):
             continue
         if _held(node, paragraph_total, total, STRONG_MAX_SHARE):
             node.remove()
     doomed: list[LexborNode] = []
+    #: Nodes inside a doomed one go with it and need no verdict of their own.
+    inside: set[int] = set()
     for node in root.css(_CLASSED_SELECTOR):
-        attrs = node.attrs
+        if inside and node.mem_id in inside:
+            continue
+        attrs = node.attributes
         found = signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
         if not found or found == sel.GOOD or node.tag in ("body", "main"):
             continue
@@ -175,5 +232,8 @@ def drop_furniture(root: LexborNode) -> None:
                 box = _labelled_box(node)
                 if box is not None and _held(box, paragraph_total, total, LABELLED_MAX_SHARE):
                     doomed.append(box)
+                    inside.update(n.mem_id for n in box.css(_CLASSED_SELECTOR))
+            if node.child is not None:
+                inside.update(n.mem_id for n in node.css(_CLASSED_SELECTOR))
     for node in doomed:
         node.remove()

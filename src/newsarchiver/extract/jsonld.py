@@ -85,15 +85,17 @@ def decode_lenient(text: str) -> list[Any]:
     if not text or len(text) > MAX_SCRIPT_CHARS:
         return []
     text = _LINE_COMMENT.sub("", _WRAPPERS.sub("", text))
-    best: list[Any] = []
-    for candidate in (text, _TRAILING_COMMA.sub(r"\1", text)):
-        values = _decode_all(candidate)
+    best, complete = _decode_all(text)
+    if not complete:
+        # Only a script the strict reading stopped short in can gain from the repair.
+        values, _ = _decode_all(_TRAILING_COMMA.sub(r"\1", text))
         if len(values) > len(best):
             best = values
     return best
 
 
-def _decode_all(text: str) -> list[Any]:
+def _decode_all(text: str) -> tuple[list[Any], bool]:
+    """The JSON values of ``text`` in order, and whether the whole text was read."""
     decoder = json.JSONDecoder(strict=False)
     values: list[Any] = []
     pos, end = 0, len(text)
@@ -105,9 +107,9 @@ def _decode_all(text: str) -> list[Any]:
         try:
             value, pos = decoder.raw_decode(text, pos)
         except (ValueError, RecursionError):
-            break
+            return values, False
         values.append(value)
-    return values
+    return values, pos >= end or len(values) >= MAX_VALUES
 
 
 def types_of(obj: JsonObject) -> frozenset[str]:

@@ -175,7 +175,7 @@ def _meta_index(tree: LexborHTMLParser) -> dict[str, list[str]]:
 
 
 def _json_ld_values(tree: LexborHTMLParser) -> Iterator[Any]:
-    for node in tree.css("script"):
+    for node in tree.css("script[type]"):
         kind = (node.attributes.get("type") or "").split(";")[0].strip().lower()
         if kind == "application/ld+json":
             yield from decode_lenient(node.text(deep=True) or "")
