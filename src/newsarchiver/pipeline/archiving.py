@@ -3,7 +3,9 @@
 Each URL fails alone: a :class:`~newsarchiver.errors.NewsArchiverError` from any
 stage is recorded in the fetch log and the run goes on. Any other exception is a
 bug and propagates. Writes happen one URL at a time, each in its own transaction,
-so a run killed at any point loses at most the URLs in flight.
+so a run killed at any point loses at most the URLs in flight. A run of many
+pages extracts them in worker processes (:mod:`.extraction`), and fetches pages
+the archive has never seen without asking it for conditional-GET validators.
 
 The fetcher's per-host spacing is shared with every other process on the same
 archive through :meth:`Archive.reserve_host` (see :func:`open_fetcher`).

@@ -9,8 +9,9 @@ backstop, and a save that loses a race is retried once the winner has committed.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime, timedelta
 from functools import partial
 from types import TracebackType
@@ -66,6 +67,10 @@ class Archive:
         self._writer = writer(engine)
         self._url = engine.url
         self._word_delta = word_delta or count_word_delta
+        #: SQLite has one writer at a time: this process's threads queue here rather
+        #: than in SQLite's busy handler, which sleeps and polls.
+        self._write_lock: AbstractContextManager[object] = (
+            threading.Lock() if engine.dialect.name == "sqlite" else nullcontext())
 
     @classmethod
     def open(cls, url: str, *, word_delta: Callable[[str, str], tuple[int, int]] | None = None
@@ -113,7 +118,7 @@ class Archive:
         """Run ``work`` in an ORM write transaction, again if it lost a race."""
 
         def attempt() -> T:
-            with Session(self._writer) as session, session.begin():
+            with self._write_lock, Session(self._writer) as session, session.begin():
                 return work(session)
 
         return self._retrying(attempt)
@@ -122,7 +127,7 @@ class Archive:
         """Run ``work`` on a connection in a write transaction, again if it lost a race."""
 
         def attempt() -> T:
-            with self._writer.begin() as conn:
+            with self._write_lock, self._writer.begin() as conn:
                 return work(conn)
 
         return self._retrying(attempt)

@@ -17,13 +17,13 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Connection, Table, select, update
+from sqlalchemy import Connection, Table, bindparam, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from newsarchiver.models import Fetch, Outcome, SaveResult, Snapshot
 from newsarchiver.store import scheduling
 from newsarchiver.store.records import WordDelta, dump_list, raw_page_row
-from newsarchiver.store.schema import Base
+from newsarchiver.store.schema import Base, UTCDateTime
 
 ARTICLES: Table = Base.metadata.tables["articles"]
 ARTICLE_URLS: Table = Base.metadata.tables["article_urls"]
@@ -34,6 +34,27 @@ RAW_PAGES: Table = Base.metadata.tables["raw_pages"]
 
 def later(current: datetime | None, candidate: datetime) -> datetime:
     return candidate if current is None or candidate > current else current
+
+
+def _at(name: str) -> Any:
+    return bindparam(name, type_=UTCDateTime())
+
+
+# Statements built once (compiling is cached, building is not).
+_a, _u, _v = ARTICLES.c, ARTICLE_URLS.c, VERSIONS.c
+LOOKUP = select(_u.url, _u.article_id).where(_u.url.in_(bindparam("urls", expanding=True)))
+ARTICLE_BY_URL = select(_a.id).where(_a.url == bindparam("b_url"))
+LOCK_ARTICLE = (select(_a.source, _a.tracked_at, _a.last_checked_at, _a.last_changed_at)
+                .where(_a.id == bindparam("b_id")).with_for_update())
+#: Update the article's columns named in the parameters (``b_id`` picks the row).
+UPDATE_ARTICLE = update(ARTICLES).where(_a.id == bindparam("b_id"))
+LATEST = (select(_v.id, _v.number, _v.content_hash, _v.last_seen_at)
+          .where(_v.article_id == bindparam("b_article")).order_by(_v.number.desc()).limit(1))
+VERSION_BODY = select(_v.body).where(_v.id == bindparam("b_id"))
+SIGHTING = (update(VERSIONS).where(_v.id == bindparam("b_id"))
+            .values(times_seen=_v.times_seen + 1, last_seen_at=_at("b_seen")))
+INSERT_VERSION = VERSIONS.insert()
+INSERT_FETCH = FETCHES.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +69,10 @@ class Statements:
 @cache
 def statements(dialect: str) -> Statements:
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    a = ARTICLES
     return Statements(
         raw_page=insert(RAW_PAGES).on_conflict_do_nothing(index_elements=["sha256"]),
-        article=insert(a).on_conflict_do_nothing(index_elements=["url"]).returning(a.c.id),
+        article=insert(ARTICLES).on_conflict_do_nothing(index_elements=["url"])
+        .returning(_a.id),
         article_urls=insert(ARTICLE_URLS).on_conflict_do_nothing(index_elements=["url"]),
     )
 
@@ -84,9 +105,7 @@ def article_ids(conn: Connection, urls: Sequence[str]) -> dict[str, int]:
     """The article each of ``urls`` leads to, for those that lead to one."""
     if not urls:
         return {}
-    u = ARTICLE_URLS
-    return dict(conn.execute(
-        select(u.c.url, u.c.article_id).where(u.c.url.in_(list(urls)))).all())
+    return dict(conn.execute(LOOKUP, {"urls": list(urls)}).all())
 
 
 def first_article_id(conn: Connection, urls: Sequence[str]) -> int | None:
@@ -114,7 +133,7 @@ def _version_values(snapshot: Snapshot, article_id: int, number: int,
 
 def _log(conn: Connection, fetch: Fetch, *, article_id: int | None, outcome: Outcome,
          version: int | None, raw_sha256: str | None, source: str | None) -> None:
-    conn.execute(FETCHES.insert(), {
+    conn.execute(INSERT_FETCH, {
         "fetched_at": fetch.fetched_at, "url": fetch.url, "article_id": article_id,
         "outcome": outcome.value, "status": fetch.status, "final_url": fetch.final_url,
         "etag": fetch.etag, "last_modified": fetch.last_modified, "raw_sha256": raw_sha256,
@@ -141,18 +160,14 @@ def save(conn: Connection, p: PreparedSave, word_delta: WordDelta) -> SaveResult
             conn.execute(st.article_urls, [{"url": u, "article_id": article_id,
                                             "first_seen_at": snap.seen_at} for u in p.urls])
             return _new_version(conn, p, article_id, None, None, word_delta)
-        article_id = conn.execute(select(ARTICLES.c.id)
-                                  .where(ARTICLES.c.url == p.key)).scalar_one()
+        article_id = conn.execute(ARTICLE_BY_URL, {"b_url": p.key}).scalar_one()
     return _save_known(conn, p, article_id, [u for u in p.urls if u not in known], word_delta)
 
 
 def _save_known(conn: Connection, p: PreparedSave, article_id: int, new_urls: list[str],
                 word_delta: WordDelta) -> SaveResult:
-    a, v = ARTICLES, VERSIONS
     snap, fetch = p.snapshot, p.fetch
-    article = conn.execute(
-        select(a.c.source, a.c.tracked_at, a.c.last_checked_at, a.c.last_changed_at)
-        .where(a.c.id == article_id).with_for_update()).one()
+    article = conn.execute(LOCK_ARTICLE, {"b_id": article_id}).one()
     if new_urls:
         conn.execute(statements(conn.dialect.name).article_urls, [
             {"url": u, "article_id": article_id, "first_seen_at": snap.seen_at}
@@ -165,15 +180,13 @@ def _save_known(conn: Connection, p: PreparedSave, article_id: int, new_urls: li
     checked = later(article.last_checked_at, fetch.fetched_at)
     if checked != article.last_checked_at:
         changes["last_checked_at"] = checked
-    latest = conn.execute(
-        select(v.c.id, v.c.number, v.c.content_hash, v.c.last_seen_at)
-        .where(v.c.article_id == article_id).order_by(v.c.number.desc()).limit(1)).first()
+    latest = conn.execute(LATEST, {"b_article": article_id}).first()
     if latest is None or latest.content_hash != snap.content_hash:
         return _new_version(conn, p, article_id, latest, changes, word_delta)
-    conn.execute(update(v).where(v.c.id == latest.id).values(
-        times_seen=v.c.times_seen + 1, last_seen_at=later(latest.last_seen_at, snap.seen_at)))
+    conn.execute(SIGHTING, {"b_id": latest.id,
+                            "b_seen": later(latest.last_seen_at, snap.seen_at)})
     if changes:
-        conn.execute(update(a).where(a.c.id == article_id).values(changes))
+        conn.execute(UPDATE_ARTICLE, {"b_id": article_id, **changes})
     _log(conn, fetch, article_id=article_id, outcome=Outcome.UNCHANGED, version=latest.number,
          raw_sha256=p.raw_sha256, source=snap.source)
     return SaveResult(outcome=Outcome.UNCHANGED, article_id=article_id, version=latest.number,
@@ -192,13 +205,12 @@ def _new_version(conn: Connection, p: PreparedSave, article_id: int, latest: Any
         number, outcome, before = 1, Outcome.NEW, ""
     else:
         number, outcome = latest.number + 1, Outcome.CHANGED
-        before = conn.execute(select(VERSIONS.c.body)
-                              .where(VERSIONS.c.id == latest.id)).scalar_one()
+        before = conn.execute(VERSION_BODY, {"b_id": latest.id}).scalar_one()
     delta = word_delta(before, snap.article.body)
-    conn.execute(VERSIONS.insert(), _version_values(snap, article_id, number, delta))
+    conn.execute(INSERT_VERSION, _version_values(snap, article_id, number, delta))
     if changes is not None:
-        conn.execute(update(ARTICLES).where(ARTICLES.c.id == article_id)
-                     .values({**changes, "last_changed_at": snap.seen_at}))
+        conn.execute(UPDATE_ARTICLE,
+                     {"b_id": article_id, **changes, "last_changed_at": snap.seen_at})
     _log(conn, p.fetch, article_id=article_id, outcome=outcome, version=number,
          raw_sha256=p.raw_sha256, source=snap.source)
     return SaveResult(outcome=outcome, article_id=article_id, version=number,
@@ -207,22 +219,18 @@ def _new_version(conn: Connection, p: PreparedSave, article_id: int, latest: Any
 
 def log_fetch(conn: Connection, fetch: Fetch, source: str | None) -> None:
     """Log a fetch that stored nothing; a 304 counts as a sighting of the latest version."""
-    a, v = ARTICLES, VERSIONS
     article_id = first_article_id(conn, [fetch.url, fetch.final_url or ""])
     version = fetch.version
     if article_id is not None:
-        checked = conn.execute(select(a.c.last_checked_at).where(a.c.id == article_id)
-                               .with_for_update()).scalar()
+        checked = conn.execute(LOCK_ARTICLE, {"b_id": article_id}).one().last_checked_at
         if checked is None or fetch.fetched_at > checked:
-            conn.execute(update(a).where(a.c.id == article_id)
-                         .values(last_checked_at=fetch.fetched_at))
-        latest = conn.execute(
-            select(v.c.id, v.c.number, v.c.last_seen_at).where(v.c.article_id == article_id)
-            .order_by(v.c.number.desc()).limit(1)).first()
-        if fetch.outcome is Outcome.NOT_MODIFIED and latest is not None:
-            conn.execute(update(v).where(v.c.id == latest.id).values(
-                times_seen=v.c.times_seen + 1,
-                last_seen_at=later(latest.last_seen_at, fetch.fetched_at)))
-            version = latest.number
+            conn.execute(UPDATE_ARTICLE, {"b_id": article_id,
+                                          "last_checked_at": fetch.fetched_at})
+        if fetch.outcome is Outcome.NOT_MODIFIED:
+            latest = conn.execute(LATEST, {"b_article": article_id}).first()
+            if latest is not None:
+                conn.execute(SIGHTING, {"b_id": latest.id,
+                                        "b_seen": later(latest.last_seen_at, fetch.fetched_at)})
+                version = latest.number
     _log(conn, fetch, article_id=article_id, outcome=fetch.outcome, version=version,
          raw_sha256=fetch.raw_sha256, source=source)
