@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.faultserver import FaultRoutes
 from tests.localserver import LocalServer
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -32,6 +33,24 @@ def server() -> Iterator[LocalServer]:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def other_server() -> Iterator[LocalServer]:
+    """A second loopback server: another origin (another port)."""
+    srv = LocalServer().start()
+    try:
+        yield srv
+    finally:
+        srv.stop()
+
+
+@pytest.fixture
+def faults(server: LocalServer) -> Iterator[FaultRoutes]:
+    """One endpoint per misbehaviour on ``server`` (see tests/faultserver.py)."""
+    routes = FaultRoutes(server).install()
+    yield routes
+    routes.release.set()
 
 
 def _pg_admin_url() -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 import tracemalloc
-from collections.abc import Iterator
 
 import pytest
 
@@ -21,13 +20,6 @@ from tests.localserver import LocalServer
 
 CAP = 1_000_000
 BOUND = 10.0  # seconds: a generous upper bound, not a timing assertion
-
-
-@pytest.fixture
-def faults(server: LocalServer) -> Iterator[FaultRoutes]:
-    routes = FaultRoutes(server).install()
-    yield routes
-    routes.release.set()
 
 
 async def expect(error: type[FetchError], url: str, *, status: int | None,

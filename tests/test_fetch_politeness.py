@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import random
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,13 +22,6 @@ from tests.faultserver import (
     status,
 )
 from tests.localserver import Handler, LocalServer, respond
-
-
-@pytest.fixture
-def faults(server: LocalServer) -> Iterator[FaultRoutes]:
-    routes = FaultRoutes(server).install()
-    yield routes
-    routes.release.set()
 
 
 def timed_page(server: LocalServer, path: str) -> tuple[str, list[float]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 
 import pytest
 
@@ -12,22 +11,6 @@ from newsarchiver.fetch import Fetcher
 from newsarchiver.models import FetchRequest
 from tests.faultserver import HTML, FaultRoutes, fast_settings, fetch_once
 from tests.localserver import Handler, LocalServer, respond
-
-
-@pytest.fixture
-def faults(server: LocalServer) -> Iterator[FaultRoutes]:
-    routes = FaultRoutes(server).install()
-    yield routes
-    routes.release.set()
-
-
-@pytest.fixture
-def other_server() -> Iterator[LocalServer]:
-    srv = LocalServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
 
 
 def redirect_to(server: LocalServer, path: str, location: str, status: int = 302) -> str:

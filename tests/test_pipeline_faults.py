@@ -14,7 +14,7 @@ from __future__ import annotations
 import codecs
 import time
 import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -194,22 +194,6 @@ CASES: dict[str, Case] = {
 # --- running a case ------------------------------------------------------------------------
 
 
-@pytest.fixture
-def faults(server: LocalServer) -> Iterator[FaultRoutes]:
-    routes = FaultRoutes(server).install()
-    yield routes
-    routes.release.set()
-
-
-@pytest.fixture
-def good_server() -> Iterator[LocalServer]:
-    srv = LocalServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
-
-
 def clock() -> datetime:
     return T0 + timedelta(seconds=time.monotonic() % 3600)
 
@@ -267,14 +251,14 @@ def check(case: Case, archive: Archive, url: str, port: int) -> None:
 
 @pytest.mark.parametrize("name", list(CASES))
 async def test_a_fault_is_logged_stores_nothing_bad_and_the_run_goes_on(
-        name: str, faults: FaultRoutes, good_server: LocalServer, sqlite_url: str) -> None:
-    await archive_case(CASES[name], faults, good_server, sqlite_url)
+        name: str, faults: FaultRoutes, other_server: LocalServer, sqlite_url: str) -> None:
+    await archive_case(CASES[name], faults, other_server, sqlite_url)
 
 
 @pytest.mark.parametrize("name", ["reset mid-body", "503 then 200"])
 async def test_representative_faults_on_both_databases(
-        name: str, faults: FaultRoutes, good_server: LocalServer, db_url: str) -> None:
-    await archive_case(CASES[name], faults, good_server, db_url)
+        name: str, faults: FaultRoutes, other_server: LocalServer, db_url: str) -> None:
+    await archive_case(CASES[name], faults, other_server, db_url)
 
 
 # --- conditional GET -----------------------------------------------------------------------
