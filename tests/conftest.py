@@ -26,23 +26,24 @@ def fixture_text(name: str) -> str:
     return (FIXTURES / name).read_text(encoding="utf-8")
 
 
-@pytest.fixture
-def server() -> Iterator[LocalServer]:
+def _running_server() -> Iterator[LocalServer]:
     srv = LocalServer().start()
     try:
         yield srv
     finally:
         srv.stop()
+
+
+@pytest.fixture
+def server() -> Iterator[LocalServer]:
+    """A loopback HTTP server; routes are added by the test."""
+    yield from _running_server()
 
 
 @pytest.fixture
 def other_server() -> Iterator[LocalServer]:
     """A second loopback server: another origin (another port)."""
-    srv = LocalServer().start()
-    try:
-        yield srv
-    finally:
-        srv.stop()
+    yield from _running_server()
 
 
 @pytest.fixture
