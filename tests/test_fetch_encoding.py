@@ -62,22 +62,20 @@ def test_a_utf16_bom_is_honoured() -> None:
     assert FRENCH in text
 
 
-@pytest.mark.parametrize("content_type", ["text/html; charset=windows-1251",
-                                          "text/html; charset=CP1251", "text/html"])
-async def test_a_windows_1251_page(server: LocalServer, content_type: str) -> None:
-    url = server.page("/ru", page(RUSSIAN).encode("cp1251"), content_type=content_type)
+@pytest.mark.parametrize(("text", "codec", "encoding", "content_type"), [
+    (RUSSIAN, "cp1251", "windows-1251", "text/html; charset=windows-1251"),
+    (RUSSIAN, "cp1251", "windows-1251", "text/html; charset=CP1251"),
+    (RUSSIAN, "cp1251", "windows-1251", "text/html"),
+    (JAPANESE, "shift_jis", "shift_jis", "text/html; charset=Shift_JIS"),
+    (JAPANESE, "shift_jis", "shift_jis", "text/html; charset=x-sjis"),
+    (JAPANESE, "shift_jis", "shift_jis", "text/html"),
+])
+async def test_windows_1251_and_shift_jis_pages(server: LocalServer, text: str, codec: str,
+                                                encoding: str, content_type: str) -> None:
+    url = server.page("/page", page(text).encode(codec), content_type=content_type)
     result = await fetch_once(fast_settings(), url)
-    assert result.encoding == "windows-1251"
-    assert RUSSIAN in (result.text or "")
-
-
-@pytest.mark.parametrize("content_type", ["text/html; charset=Shift_JIS",
-                                          "text/html; charset=x-sjis", "text/html"])
-async def test_a_shift_jis_page(server: LocalServer, content_type: str) -> None:
-    url = server.page("/ja", page(JAPANESE).encode("shift_jis"), content_type=content_type)
-    result = await fetch_once(fast_settings(), url)
-    assert result.encoding == "shift_jis"
-    assert JAPANESE in (result.text or "")
+    assert result.encoding == encoding
+    assert text in (result.text or "")
 
 
 @pytest.mark.parametrize(("label", "name"), [
