@@ -19,13 +19,16 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing
+import os
 import random
 import resource
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from datetime import UTC, datetime
+from functools import partial
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import ClassVar
@@ -106,6 +109,49 @@ def _serve(port_queue: multiprocessing.Queue[int], n: int) -> None:
     server.serve_forever()
 
 
+def _tree_pss_mb(root: int, skip: int) -> float:
+    """Proportional set size (resident memory, shared pages divided among their sharers)
+    of ``root`` and its descendants but ``skip`` (and its own), in MB."""
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        if pid == skip:
+            continue
+        try:
+            with open(f"/proc/{pid}/smaps_rollup") as rollup:
+                total += next(int(line.split()[1]) for line in rollup
+                              if line.startswith("Pss:")) * 1024
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as children:
+                    todo += [int(c) for c in children.read().split()]
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total / 2**20
+
+
+class PeakMemory:
+    """Samples the memory of this process and its descendants (all of the run's processes
+    but the page server) every 20 ms; ``peak_mb`` is the largest total seen."""
+
+    def __init__(self, skip: int) -> None:
+        self.peak_mb = 0.0
+        self._skip = skip
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+
+    def _sample(self) -> None:
+        while not self._stop.wait(0.02):
+            self.peak_mb = max(self.peak_mb, _tree_pss_mb(os.getpid(), self._skip))
+
+    def __enter__(self) -> PeakMemory:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+
 def measure(n: int) -> dict[str, float]:
     """Run in a fresh process: archive N pages end to end, then extract them alone."""
     from newsarchiver.diff import word_delta
@@ -124,12 +170,13 @@ def measure(n: int) -> dict[str, float]:
     urls = [f"http://127.0.0.1:{port}/news/{i}" for i in range(n)]
     with tempfile.TemporaryDirectory() as tmp:
         db = f"sqlite:///{tmp}/bench.db"
-        with Archive.open(db, word_delta=word_delta) as archive:
+        with (Archive.open(db, word_delta=word_delta) as archive,
+              PeakMemory(skip=server.pid or 0) as memory):
             t0 = time.perf_counter()
             report = archive_targets([Target(u) for u in urls], settings=settings,
-                                     archive=archive, clock=lambda: datetime.now(UTC))
+                                     archive=archive, clock=partial(datetime.now, UTC))
             e2e = time.perf_counter() - t0
-        rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+        rss_mb = memory.peak_mb
     server.terminate()
     extraction = 0.0
     for i in range(n):  # the same pages, made in memory one at a time (not timed)

@@ -6,7 +6,14 @@ import json
 import unicodedata
 from datetime import UTC, datetime
 
-from newsarchiver.diff import content_hash, diff_texts, normalize_text, word_delta
+from newsarchiver.diff import (
+    content_hash,
+    diff_texts,
+    fingerprint,
+    normalize_text,
+    word_count,
+    word_delta,
+)
 from newsarchiver.diff.render import VersionDiff, render_html, render_json, render_text
 from newsarchiver.models import Article, Version
 
@@ -97,3 +104,13 @@ def test_render_html_escapes_everything() -> None:
     assert "<img" not in page and "&lt;b&gt;t&lt;/b&gt;" in page
     assert "Tاليقان" in page
     assert "http" not in page.split("<body>")[0].replace("http-equiv", "")  # no external refs
+
+
+def test_a_first_version_adds_every_word_the_diff_counts() -> None:
+    body = ("## Head-line\n\nIt's a rock'n'roll\u200bstory, Tاليقان fell.\n\n"
+            "- one item\n\n> “Quoted” — said   she\u00ad.")
+    diff = diff_texts("", body)
+    assert word_count(body) == diff.words_added == 12
+    assert word_delta("", body) == (diff.words_added, diff.words_removed)
+    article = Article(title="A  title\u200b", body=body)
+    assert fingerprint(article) == (content_hash(article), 12)

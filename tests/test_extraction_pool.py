@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from newsarchiver.errors import ExtractionError, NoArticle
-from newsarchiver.models import FetchSettings, Outcome, Settings, SiteRules
+from newsarchiver.models import FetchResult, FetchSettings, Outcome, Settings, SiteRules
 from newsarchiver.pipeline import Target, archive_targets
 from newsarchiver.pipeline.extraction import (
     POOL_MIN_PAGES,
@@ -27,11 +27,16 @@ PAGE = ("<html><head><title>Pool story</title></head><body><article><h1>Pool sto
         + "</article></body></html>")
 
 
-def die(html: str, url: str, rules: SiteRules | None) -> WorkerReply:
+def fetched(html: str, url: str) -> FetchResult:
+    return FetchResult(url=url, final_url=url, status=200, content_type="text/html",
+                       body=html.encode(), text=html, encoding="utf-8")
+
+
+def die(page: FetchResult, url: str, rules: SiteRules | None) -> WorkerReply:
     """A worker that dies on a page that says so (as a crash in a parser would)."""
-    if "die" in html:
+    if "die" in (page.text or ""):
         os._exit(1)
-    return extract_page(html, url, rules)
+    return extract_page(page, url, rules)
 
 
 @pytest.fixture(scope="module")
@@ -42,23 +47,26 @@ def pool() -> Iterator[PoolExtractor]:
 
 def test_same_article_and_hash_as_in_process(pool: PoolExtractor) -> None:
     url = "https://news.example/pool"
-    assert asyncio.run(pool.extract(PAGE, url, None)) == extract_page(PAGE, url, None)
+    page = fetched(PAGE, url)
+    assert asyncio.run(pool.extract(page, url, None)) == extract_page(page, url, None)
 
 
 def test_project_errors_cross_the_process_boundary(pool: PoolExtractor) -> None:
     with pytest.raises(NoArticle) as err:
-        asyncio.run(pool.extract("<html><body><p>Hi</p></body></html>",
-                                 "https://news.example/empty", None))
+        url = "https://news.example/empty"
+        asyncio.run(pool.extract(fetched("<html><body><p>Hi</p></body></html>", url), url,
+                                 None))
     assert err.value.url == "https://news.example/empty"
     assert err.value.reason and str(err.value).startswith("no article: ")
 
 
 def test_a_dead_worker_fails_its_page_and_the_pool_goes_on(pool: PoolExtractor) -> None:
     with pytest.raises(ExtractionError, match="worker process died") as err:
-        asyncio.run(pool.extract("<p>die</p>", "https://news.example/die", None))
+        url = "https://news.example/die"
+        asyncio.run(pool.extract(fetched("<p>die</p>", url), url, None))
     assert err.value.url == "https://news.example/die"
-    article, _ = asyncio.run(pool.extract(PAGE, "https://news.example/after", None))
-    assert article.title == "Pool story"
+    url = "https://news.example/after"
+    assert asyncio.run(pool.extract(fetched(PAGE, url), url, None)).article.title == "Pool story"
 
 
 def test_a_run_of_many_pages_extracts_in_workers(server: LocalServer, sqlite_url: str) -> None:

@@ -20,8 +20,7 @@ URL = "https://news.example/2024/05/story"
 
 
 def raw(body: bytes) -> RawPage:
-    return RawPage(sha256=hashlib.sha256(body).hexdigest(), body=body,
-                   content_type="text/html; charset=utf-8", encoding="utf-8")
+    return RawPage(body=body, content_type="text/html; charset=utf-8", encoding="utf-8")
 
 
 def snapshot(body: str, *, url: str = URL, at: datetime = T0, canonical: str | None = None,
@@ -163,8 +162,8 @@ def test_failed_fetch_logged_without_version(archive: Archive) -> None:
 
 def test_raw_page_round_trip_stored_once(archive: Archive) -> None:
     body = "<html>T\u0627\u0644\u064a\u0642\u0627\u0646 \x00\xff</html>".encode("utf-8")
-    page = RawPage(sha256=hashlib.sha256(body).hexdigest(), body=body,
-                   content_type="text/html", encoding="utf-8")
+    page = RawPage(body=body, content_type="text/html", encoding="utf-8")
+    assert page.sha256 == hashlib.sha256(body).hexdigest()
     for n, text in enumerate(("a", "b")):
         snap = Snapshot(url=URL, article=Article(body=text), content_hash=text,
                         seen_at=T0 + timedelta(hours=n), raw=page)

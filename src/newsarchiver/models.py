@@ -12,6 +12,7 @@ All datetimes are timezone-aware (UTC unless the source said otherwise).
 from __future__ import annotations
 
 import enum
+import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Literal
@@ -199,12 +200,15 @@ class Article:
 
 @dataclass(frozen=True, slots=True)
 class RawPage:
-    """A raw response body, stored once, addressed by its SHA-256."""
+    """A raw response body, stored once, addressed by its SHA-256 (computed from it)."""
 
-    sha256: str
     body: bytes
     content_type: str | None = None
     encoding: str | None = None
+    sha256: str = field(init=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "sha256", hashlib.sha256(self.body).hexdigest())
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +221,9 @@ class Snapshot:
     seen_at: datetime
     raw: RawPage | None = None
     source: str | None = None
+    #: Words in the body as diffs count them, when counted before the save: what a
+    #: first version adds (else the store counts them).
+    words: int | None = None
 
 
 class Outcome(enum.StrEnum):
@@ -272,6 +279,20 @@ class Version:
     raw_sha256: str | None = None
     words_added: int = 0
     words_removed: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Observation:
+    """What one fetch came to, for the store: a snapshot to save, or a fetch to log alone."""
+
+    fetch: Fetch
+    #: The page to save (a new version if its content changed); None to log the fetch only
+    #: (a failure, a skip, a 304).
+    snapshot: Snapshot | None = None
+    #: Every URL that led to the snapshot's article.
+    aliases: tuple[str, ...] = ()
+    #: The source of a fetch logged alone (a snapshot names its own).
+    source: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,6 +7,7 @@ default ports, the fragment and tracking parameters (``utm_*``, ``fbclid``,
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
@@ -27,6 +28,11 @@ _SAFE_PATH = "/:@!$&'()*+,;=-._~%"  # keeps existing %-escapes as they are
 
 
 def _tracking_matcher(params: Iterable[str]) -> re.Pattern[str]:
+    return _matcher(tuple(params))
+
+
+@functools.lru_cache(maxsize=64)
+def _matcher(params: tuple[str, ...]) -> re.Pattern[str]:
     parts = [
         re.escape(p[:-1]) + ".*" if p.endswith("*") else re.escape(p) for p in params
     ]

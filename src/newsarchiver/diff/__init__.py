@@ -52,13 +52,27 @@ def normalize_text(text: str) -> str:
 
 def content_hash(article: Article) -> str:
     """SHA-256 of the normalised headline and body: equal hashes mean no real edit."""
-    title = normalize_paragraph(article.title or "")
-    payload = f"{title}\n\n\n{normalize_text(article.body)}"
+    return _content_hash(article.title, normalize_text(article.body))
+
+
+def fingerprint(article: Article) -> tuple[str, int]:
+    """The article's content hash and :func:`word_count`, normalising its body once."""
+    body = normalize_text(article.body)
+    return _content_hash(article.title, body), count_words(body)
+
+
+def _content_hash(title: str | None, normalized_body: str) -> str:
+    payload = f"{normalize_paragraph(title or '')}\n\n\n{normalized_body}"
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
 def count_words(text: str) -> int:
     return len(_WORD.findall(text))
+
+
+def word_count(body: str) -> int:
+    """Words in a body as diffs count them: what its first version adds."""
+    return count_words(normalize_text(body))
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,5 +191,7 @@ def diff_texts(old: str, new: str) -> TextDiff:
 
 def word_delta(old: str, new: str) -> tuple[int, int]:
     """(words added, words removed) going from ``old`` to ``new``."""
+    if not old:
+        return word_count(new), 0
     d = diff_texts(old, new)
     return d.words_added, d.words_removed

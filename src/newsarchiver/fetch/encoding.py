@@ -136,17 +136,17 @@ def _xml_declaration(head: bytes) -> str | None:
     return lookup_label(m.group(1)) if m else None
 
 
-def _valid_utf8(body: bytes) -> bool:
+def _utf8(body: bytes) -> str | None:
+    """The body decoded as UTF-8, or None if it is not valid UTF-8."""
     try:
-        body.decode("utf-8")
+        return body.decode("utf-8")
     except UnicodeDecodeError:
-        return False
-    return True
+        return None
 
 
 def detect(body: bytes) -> str:
     """Guess the encoding of a body that declares none."""
-    if _valid_utf8(body):
+    if _utf8(body) is not None:
         return "utf-8"
     best = charset_normalizer.from_bytes(body[:_DETECT_BYTES]).best()
     if best is not None:
@@ -163,23 +163,37 @@ def _is_xml(content_type: str | None) -> bool:
 
 def sniff_encoding(body: bytes, content_type: str | None) -> tuple[str, int]:
     """``(WHATWG encoding name, BOM length)`` for ``body``; see the module docstring."""
+    name, skip, _ = _sniff(body, content_type)
+    return name, skip
+
+
+def _sniff(body: bytes, content_type: str | None) -> tuple[str, int, str | None]:
+    """As :func:`sniff_encoding`, with the text when a UTF-8 check already decoded it."""
     for bom, name in _BOMS:
         if body.startswith(bom):
-            return name, len(bom)
+            return name, len(bom), None
     declared = header_charset(content_type)
     meta = prescan(body) or (_xml_declaration(body) if _is_xml(content_type) else None)
     if declared is not None:
         if declared == "utf-8":
-            if _valid_utf8(body):
-                return "utf-8", 0
-        elif not (meta == "utf-8" and not body.isascii() and _valid_utf8(body)):
-            return declared, 0
-    if meta is not None and not (meta == "utf-8" and not _valid_utf8(body)):
-        return meta, 0
-    return detect(body), 0
+            if (text := _utf8(body)) is not None:
+                return "utf-8", 0, text
+        elif not (meta == "utf-8" and not body.isascii()
+                  and (text := _utf8(body)) is not None):
+            return declared, 0, None
+        else:
+            return "utf-8", 0, text
+    if meta == "utf-8":
+        if (text := _utf8(body)) is not None:
+            return "utf-8", 0, text
+    elif meta is not None:
+        return meta, 0, None
+    return detect(body), 0, None
 
 
 def decode_html(body: bytes, content_type: str | None) -> tuple[str, str]:
     """Decode an HTML body to text: ``(text, WHATWG encoding name)``."""
-    name, skip = sniff_encoding(body, content_type)
+    name, skip, text = _sniff(body, content_type)
+    if text is not None:
+        return text, name
     return body[skip:].decode(python_codec(name), errors="replace"), name

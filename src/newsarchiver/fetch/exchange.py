@@ -107,10 +107,12 @@ async def exchange(
             request = client.build_request("GET", url, headers=headers)
             if loose:  # never pool a connection opened under a looser policy
                 request.headers["Connection"] = "close"
-            cookies.set_cookie_header(request)
+            if cookies:
+                cookies.set_cookie_header(request)
             response = await client.send(request, stream=True)
             try:
-                cookies.extract_cookies(response)
+                if "set-cookie" in response.headers:
+                    cookies.extract_cookies(response)
                 return await _read(response, url, kind, cap, truncate_at_cap)
             finally:
                 await response.aclose()

@@ -5,13 +5,9 @@ fetch -> extract -> fingerprint (diff) -> store, for pages named directly
 articles under leases (:func:`run_pass`).
 """
 
-from newsarchiver.pipeline.archiving import (
-    Target,
-    archive_targets,
-    extract_target,
-    open_fetcher,
-)
+from newsarchiver.pipeline.archiving import Target, extract_target, open_fetcher
 from newsarchiver.pipeline.passes import PassOptions, run_pass, run_pass_async
+from newsarchiver.pipeline.sharding import archive_targets
 
 __all__ = [
     "PassOptions",

@@ -14,7 +14,6 @@ archive through :meth:`Archive.reserve_host` (see :func:`open_fetcher`).
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import threading
 import time
@@ -39,8 +38,8 @@ from newsarchiver.models import (
     Fetch,
     FetchRequest,
     FetchResult,
+    Observation,
     Outcome,
-    RawPage,
     RunReport,
     Settings,
     SiteRules,
@@ -48,7 +47,8 @@ from newsarchiver.models import (
     Source,
     UrlReport,
 )
-from newsarchiver.pipeline.extraction import Extractor, extractor_for
+from newsarchiver.pipeline.extraction import Extracted, Extractor, extractor_for
+from newsarchiver.pipeline.writing import GroupWriter
 from newsarchiver.schedule import plan_recheck
 from newsarchiver.store import Archive
 from newsarchiver.urls import normalize_url
@@ -158,6 +158,11 @@ class _Run:
         self.extractor = extractor or Extractor()
         #: URLs no article had when the run started: fetched without a conditional GET.
         self.unseen = unseen
+        self.writer = GroupWriter(archive)
+
+    async def finish(self) -> None:
+        """Wait for every write of the run to reach the archive."""
+        await self.writer.close()
 
     def reschedule(self, claim: Claim, outcome: Outcome, checked_at: datetime) -> None:
         """Release a claimed article with its next check from the lifetime policy."""
@@ -226,14 +231,17 @@ class _Run:
             )
             if result.not_modified:
                 entry = replace(entry, outcome=Outcome.NOT_MODIFIED, duration_ms=elapsed())
-                await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
+                await self.writer.write(Observation(entry, source=source))
                 return UrlReport(entry.url, Outcome.NOT_MODIFIED)
-            # Extraction (in a worker process or thread) and the write (in a thread) never
-            # hold up the event loop: other fetches (and their deadlines) go on meanwhile.
-            article, digest = await self.extractor.extract(
-                result.text or "", url or result.final_url, target.rules)
-            return await asyncio.to_thread(self._keep, target, url, result, entry, article,
-                                           digest, elapsed)
+            # Extraction (in a worker process or thread) and the write (in the writer's
+            # thread) never hold up the event loop: other fetches go on meanwhile.
+            page = await self.extractor.extract(result, url or result.final_url, target.rules)
+            observation = self._observe(target, url, result, entry, page, elapsed())
+            saved = await self.writer.write(observation)
+            assert saved is not None
+            for note in page.article.notes:
+                log.warning("%s: %s", observation.fetch.url, note)
+            return UrlReport(observation.fetch.url, saved.outcome, version=saved.version)
         except NewsArchiverError as exc:
             outcome = (Outcome.SKIPPED if isinstance(exc, FetchRefused | UnsupportedContentType)
                        else Outcome.FAILED)
@@ -243,29 +251,23 @@ class _Run:
                 entry, outcome=outcome, status=status, final_url=final, duration_ms=elapsed(),
                 error_class=type(exc).__name__, error_message=exc.message,
             )
-            await asyncio.to_thread(self.archive.log_fetch, entry, source=source)
+            await self.writer.write(Observation(entry, source=source))
             return UrlReport(entry.url, outcome, error_class=entry.error_class,
                              error_message=entry.error_message)
 
-    def _keep(self, target: Target, url: str | None, result: FetchResult, entry: Fetch,
-              article: Article, digest: str, elapsed: Callable[[], int]) -> UrlReport:
-        """Save an extracted page as a snapshot (blocking)."""
-        source = target.source.name if target.source else None
+    def _observe(self, target: Target, url: str | None, result: FetchResult, entry: Fetch,
+                 page: Extracted, duration_ms: int) -> Observation:
+        """The snapshot of an extracted page, with its fetch-log entry and aliases."""
+        article = page.article
         identity, aliases = self._identity(target, url, result, article.canonical_url)
-        raw = RawPage(
-            sha256=hashlib.sha256(result.body).hexdigest(), body=result.body,
-            content_type=result.content_type, encoding=result.encoding,
-        )
         snapshot = Snapshot(
-            url=identity, article=article, content_hash=digest,
-            seen_at=entry.fetched_at, raw=raw, source=source,
+            url=identity, article=article, content_hash=page.content_hash,
+            seen_at=entry.fetched_at, raw=page.raw,
+            source=target.source.name if target.source else None, words=page.words,
         )
-        entry = replace(entry, url=url or identity, raw_sha256=raw.sha256,
-                        duration_ms=elapsed(), notes=article.notes, outcome=Outcome.NEW)
-        saved = self.archive.save(snapshot, entry, aliases=aliases)
-        for note in article.notes:
-            log.warning("%s: %s", entry.url, note)
-        return UrlReport(entry.url, saved.outcome, version=saved.version)
+        entry = replace(entry, url=url or identity, raw_sha256=page.raw.sha256,
+                        duration_ms=duration_ms, notes=article.notes, outcome=Outcome.NEW)
+        return Observation(entry, snapshot, tuple(aliases))
 
 
 #: After a stop request, in-flight fetches get this long to finish before they are
@@ -319,19 +321,23 @@ async def process(run: _Run, targets: Iterable[Target], *, progress: Progress | 
 async def archive_targets_async(
     targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
     progress: Progress | None = None, stop: threading.Event | None = None,
-    resolver: Resolver | None = None,
+    resolver: Resolver | None = None, extractor: Extractor | None = None,
 ) -> RunReport:
     """Archive every target; see :func:`archive_targets`.
 
-    ``resolver`` replaces the fetcher's name lookup (the SSRF guard still applies).
+    ``resolver`` replaces the fetcher's name lookup (the SSRF guard still applies);
+    ``extractor`` replaces the one chosen for the run's size.
     """
     started = clock()
-    unique = list({t.label: t for t in targets}.values())  # the same URL twice: once
+    unique = unique_targets(targets)
     unseen = await asyncio.to_thread(_unseen, archive, unique, settings.fetch.tracking_params)
-    with extractor_for(len(unique)) as extractor:
+    with extractor or extractor_for(len(unique)) as extractor:
         async with open_fetcher(settings, archive, clock, resolver=resolver) as fetcher:
             run = _Run(settings, archive, fetcher, clock, extractor=extractor, unseen=unseen)
-            results = await process(run, unique, progress=progress, stop=stop)
+            try:
+                results = await process(run, unique, progress=progress, stop=stop)
+            finally:
+                await run.finish()
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
 
 
@@ -348,13 +354,9 @@ def _unseen(archive: Archive, targets: Iterable[Target],
     return frozenset(urls - archive.known_urls(urls))
 
 
-def archive_targets(
-    targets: Sequence[Target], *, settings: Settings, archive: Archive, clock: Clock,
-    progress: Progress | None = None,
-) -> RunReport:
-    """Fetch, extract and store each target; never raise for a single URL's failure."""
-    return asyncio.run(archive_targets_async(
-        targets, settings=settings, archive=archive, clock=clock, progress=progress))
+def unique_targets(targets: Iterable[Target]) -> list[Target]:
+    """The targets, each page once (the same URL twice: once)."""
+    return list({t.label: t for t in targets}.values())
 
 
 def _log_result(r: UrlReport) -> None:

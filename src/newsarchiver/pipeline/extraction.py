@@ -21,46 +21,58 @@ import os
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass
 from types import TracebackType
 from typing import Any, Self
 
-from newsarchiver.diff import content_hash
+from newsarchiver.diff import fingerprint
 from newsarchiver.errors import ExtractionError, NewsArchiverError
 from newsarchiver.extract import extract
-from newsarchiver.models import Article, SiteRules
+from newsarchiver.models import Article, FetchResult, RawPage, SiteRules
 
 #: Runs with fewer pages than this extract in a thread of the main process.
 POOL_MIN_PAGES = 20
 #: Worker processes at most; past this the main process (fetching, storing) is the limit.
 MAX_WORKERS = 4
 
-#: What a worker sends back: the article and its content hash, or a project error
-#: as (class, args, attributes), since keyword-only constructors do not unpickle.
-WorkerReply = tuple[Article, str] | tuple[type[NewsArchiverError], tuple[Any, ...], dict[str, Any]]
+@dataclass(frozen=True, slots=True)
+class Extracted:
+    """A fetched page made ready for the store: article, fingerprint, word count, raw page."""
+
+    article: Article
+    #: See :func:`newsarchiver.diff.content_hash`.
+    content_hash: str
+    #: Words in the body as diffs count them: what a first version adds.
+    words: int
+    raw: RawPage
 
 
-def extract_page(html: str, url: str, rules: SiteRules | None) -> tuple[Article, str]:
-    """Extract a page and fingerprint the result (see :func:`newsarchiver.diff.content_hash`)."""
-    article = extract(html, url=url, rules=rules)
-    return article, content_hash(article)
+#: What a worker sends back: the extracted page, or a project error as
+#: (class, args, attributes), since keyword-only constructors do not unpickle.
+WorkerReply = Extracted | tuple[type[NewsArchiverError], tuple[Any, ...], dict[str, Any]]
 
 
-def _extract_in_worker(html: str, url: str, rules: SiteRules | None) -> WorkerReply:
+def extract_page(page: FetchResult, url: str, rules: SiteRules | None) -> Extracted:
+    """Extract a fetched page, fingerprint the article and hash the raw body."""
+    article = extract(page.text or "", url=url, rules=rules)
+    raw = RawPage(body=page.body, content_type=page.content_type, encoding=page.encoding)
+    return Extracted(article, *fingerprint(article), raw)
+
+
+def _extract_in_worker(page: FetchResult, url: str, rules: SiteRules | None) -> WorkerReply:
     try:
-        return extract_page(html, url, rules)
+        return extract_page(page, url, rules)
     except NewsArchiverError as exc:
         return type(exc), exc.args, dict(vars(exc))
 
 
-def _result(reply: WorkerReply) -> tuple[Article, str]:
-    first, second, *rest = reply
-    if isinstance(first, Article):
-        assert isinstance(second, str)
-        return first, second
-    assert isinstance(first, type) and isinstance(second, tuple) and rest
-    exc = first.__new__(first, *second)
-    exc.args = second
-    vars(exc).update(rest[0])
+def _result(reply: WorkerReply) -> Extracted:
+    if isinstance(reply, Extracted):
+        return reply
+    cls, args, attributes = reply
+    exc = cls.__new__(cls, *args)
+    exc.args = args
+    vars(exc).update(attributes)
     raise exc
 
 
@@ -80,10 +92,10 @@ def default_workers() -> int:
 class Extractor:
     """Extracts pages in a thread of this process."""
 
-    async def extract(self, html: str, url: str, rules: SiteRules | None
-                      ) -> tuple[Article, str]:
-        """The page's article and content hash; raises ExtractionError as extract does."""
-        return await asyncio.to_thread(extract_page, html, url, rules)
+    async def extract(self, page: FetchResult, url: str, rules: SiteRules | None
+                      ) -> Extracted:
+        """The extracted page; raises ExtractionError as extract does."""
+        return await asyncio.to_thread(extract_page, page, url, rules)
 
     def close(self) -> None:
         """Release the workers, if any."""
@@ -100,7 +112,8 @@ class PoolExtractor(Extractor):
     """Extracts pages in a pool of worker processes, made once and shut down by close."""
 
     def __init__(self, workers: int | None = None, *,
-                 work: Callable[[str, str, SiteRules | None], WorkerReply] = _extract_in_worker
+                 work: Callable[[FetchResult, str, SiteRules | None], WorkerReply] = (
+                     _extract_in_worker)
                  ) -> None:
         self._workers = workers or default_workers()
         self._work = work
@@ -111,13 +124,13 @@ class PoolExtractor(Extractor):
         context.set_forkserver_preload([__name__])
         return ProcessPoolExecutor(self._workers, mp_context=context)
 
-    async def extract(self, html: str, url: str, rules: SiteRules | None
-                      ) -> tuple[Article, str]:
+    async def extract(self, page: FetchResult, url: str, rules: SiteRules | None
+                      ) -> Extracted:
         for attempt in (1, 2):
             pool = self._pool
             try:
                 return _result(await asyncio.wrap_future(
-                    pool.submit(self._work, html, url, rules)))
+                    pool.submit(self._work, page, url, rules)))
             except BrokenProcessPool as exc:
                 if pool is self._pool:  # the first page to notice replaces the pool
                     pool.shutdown(wait=False, cancel_futures=True)

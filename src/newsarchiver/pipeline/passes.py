@@ -200,14 +200,17 @@ async def run_pass_async(settings: Settings, archive: Archive, clock: Clock,
 
     async def go(f: Fetcher) -> list[UrlReport]:
         run = _Run(settings, archive, f, clock, worker=options.worker)
-        if options.discover:
-            for source in _selected(settings, options.sources):
-                if stop and stop.is_set():
-                    break
-                await discover_source(run, source, options)
-        if not options.recheck:
-            return []
-        return await recheck_due(run, options, progress=progress, stop=stop)
+        try:
+            if options.discover:
+                for source in _selected(settings, options.sources):
+                    if stop and stop.is_set():
+                        break
+                    await discover_source(run, source, options)
+            if not options.recheck:
+                return []
+            return await recheck_due(run, options, progress=progress, stop=stop)
+        finally:
+            await run.finish()
 
     if fetcher is not None:
         results = await go(fetcher)

@@ -9,6 +9,7 @@ backstop, and a save that loses a race is retried once the winner has committed.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
@@ -26,6 +27,7 @@ from newsarchiver.models import (
     Claim,
     DiscoveredLink,
     Fetch,
+    Observation,
     Outcome,
     RawPage,
     SaveResult,
@@ -85,6 +87,24 @@ class Archive:
             engine.dispose()
             raise
         return cls(engine, word_delta)
+
+    @property
+    def shared_url(self) -> str | None:
+        """The URL another process opens this archive with; None for a private one.
+
+        An in-memory SQLite database belongs to this process alone.
+        """
+        url = self._url
+        if url.get_backend_name() == "sqlite":
+            if url.database in (None, "", ":memory:") or url.database.startswith("file:"):
+                return None
+            url = url.set(database=os.path.abspath(url.database))
+        return url.render_as_string(hide_password=False)
+
+    @property
+    def word_delta(self) -> WordDelta:
+        """How this archive counts the words a new version adds and removes."""
+        return self._word_delta
 
     def close(self) -> None:
         self._engine.dispose()
@@ -153,21 +173,41 @@ class Archive:
 
     # -- writing ------------------------------------------------------------------
 
+    def record(self, observations: Sequence[Observation]) -> list[SaveResult | None]:
+        """Store observations in order, all in one transaction (a group commit).
+
+        An observation with a snapshot gives its :class:`SaveResult` (a new version if
+        its content differs from the latest, its fetch logged with the outcome and
+        version number the save came to); a fetch logged alone gives None.
+        """
+        work = [saving.prepare(o.snapshot, o.fetch, o.aliases) if o.snapshot else o
+                for o in observations]
+
+        def write(conn: Connection) -> list[SaveResult | None]:
+            results: list[SaveResult | None] = []
+            for w in work:
+                if isinstance(w, saving.PreparedSave):
+                    results.append(saving.save(conn, w, self._word_delta))
+                else:
+                    saving.log_fetch(conn, w.fetch, w.source)
+                    results.append(None)
+            return results
+
+        return self._write_core(write)
+
     def save(self, snapshot: Snapshot, fetch: Fetch, *, aliases: Iterable[str] = ()
              ) -> SaveResult:
-        """Store a snapshot: a new version if its content differs from the latest.
-
-        ``fetch`` is logged with the outcome and version number this save came to.
-        """
-        prepared = saving.prepare(snapshot, fetch, aliases)
-        return self._write_core(lambda conn: saving.save(conn, prepared, self._word_delta))
+        """Store a snapshot: a new version if its content differs from the latest."""
+        (result,) = self.record([Observation(fetch, snapshot, tuple(aliases))])
+        assert result is not None
+        return result
 
     def log_fetch(self, fetch: Fetch, *, source: str | None = None) -> None:
         """Record a fetch that stored nothing: a failure, a skip or a 304.
 
         A 304 also counts as a sighting of the latest version (last_seen, times_seen).
         """
-        self._write_core(lambda conn: saving.log_fetch(conn, fetch, source))
+        self.record([Observation(fetch, source=source)])
 
     # -- scheduling -------------------------------------------------------------------
 

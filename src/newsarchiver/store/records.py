@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import Counter
 from collections.abc import Callable, Iterable
@@ -38,12 +37,9 @@ def count_word_delta(old: str, new: str) -> tuple[int, int]:
 
 
 def raw_page_row(raw: RawPage, seen_at: datetime) -> dict[str, object]:
-    """Column values for a raw page; the SHA-256 must be that of the body."""
-    digest = hashlib.sha256(raw.body).hexdigest()
-    if digest != raw.sha256.lower():
-        raise StoreError(f"raw page hash mismatch: given {raw.sha256}, body hashes to {digest}")
+    """Column values for a raw page."""
     return {
-        "sha256": digest,
+        "sha256": raw.sha256,
         "size": len(raw.body),
         "content_type": raw.content_type,
         "encoding": raw.encoding,
@@ -54,8 +50,10 @@ def raw_page_row(raw: RawPage, seen_at: datetime) -> dict[str, object]:
 
 def raw_page_of(row: RawPageRow) -> RawPage:
     body = zstandard.ZstdDecompressor().decompress(row.body_zstd, max_output_size=row.size)
-    return RawPage(sha256=row.sha256, body=body, content_type=row.content_type,
-                   encoding=row.encoding)
+    page = RawPage(body=body, content_type=row.content_type, encoding=row.encoding)
+    if page.sha256 != row.sha256:
+        raise StoreError(f"raw page {row.sha256} is damaged: its body hashes to {page.sha256}")
+    return page
 
 
 def version_of(row: VersionRow, url: str) -> Version:

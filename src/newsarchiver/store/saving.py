@@ -97,7 +97,7 @@ def prepare(snapshot: Snapshot, fetch: Fetch, aliases: Iterable[str]) -> Prepare
     urls = tuple(u for u in dict.fromkeys([key, snapshot.url, *aliases]) if u)
     raw = snapshot.raw
     raw_row = raw_page_row(raw, snapshot.seen_at) if raw is not None else None
-    raw_sha256 = fetch.raw_sha256 or (raw.sha256.lower() if raw is not None else None)
+    raw_sha256 = fetch.raw_sha256 or (raw.sha256 if raw is not None else None)
     return PreparedSave(snapshot, fetch, key, urls, raw_row, raw_sha256)
 
 
@@ -127,7 +127,7 @@ def _version_values(snapshot: Snapshot, article_id: int, number: int,
         "site_name": article.site_name, "description": article.description,
         "body": article.body, "structured": article.structured,
         "words_added": delta[0], "words_removed": delta[1],
-        "raw_sha256": snapshot.raw.sha256.lower() if snapshot.raw else None,
+        "raw_sha256": snapshot.raw.sha256 if snapshot.raw else None,
     }
 
 
@@ -202,11 +202,13 @@ def _new_version(conn: Connection, p: PreparedSave, article_id: int, latest: Any
     """
     snap = p.snapshot
     if latest is None:
-        number, outcome, before = 1, Outcome.NEW, ""
+        number, outcome = 1, Outcome.NEW
+        delta = ((snap.words, 0) if snap.words is not None
+                 else word_delta("", snap.article.body))
     else:
         number, outcome = latest.number + 1, Outcome.CHANGED
         before = conn.execute(VERSION_BODY, {"b_id": latest.id}).scalar_one()
-    delta = word_delta(before, snap.article.body)
+        delta = word_delta(before, snap.article.body)
     conn.execute(INSERT_VERSION, _version_values(snap, article_id, number, delta))
     if changes is not None:
         conn.execute(UPDATE_ARTICLE,
