@@ -14,6 +14,7 @@ from newsarchiver.models import FetchSettings, Outcome, Settings, UrlReport
 from newsarchiver.pipeline import Target
 from newsarchiver.pipeline.sharding import (
     archive_in_shards,
+    host_spread,
     shard_count,
     shard_settings,
     split_targets,
@@ -82,8 +83,11 @@ def test_each_host_goes_to_at_most_its_concurrency_of_shards() -> None:
         for host in ("a.example", "b.example"):
             assert sum(any(host in t.label for t in s) for s in shards) == spread
     settings = shard_settings(Settings(fetch=FetchSettings(
-        concurrency=16, per_host_concurrency=2)), 3)
+        concurrency=16, per_host_concurrency=2)), 3, host_spread(3, 2))
     assert (settings.fetch.concurrency, settings.fetch.per_host_concurrency) == (6, 1)
+    settings = shard_settings(Settings(fetch=FetchSettings(
+        concurrency=16, per_host_concurrency=16)), 2, host_spread(2, 16))
+    assert (settings.fetch.concurrency, settings.fetch.per_host_concurrency) == (8, 8)
 
 
 def test_one_process_for_a_small_run_or_a_private_database(sqlite_url: str) -> None:

@@ -68,7 +68,7 @@ def archive_targets(
     """
     unique = unique_targets(targets)
     shards = shard_count(len(unique), archive, clock)
-    if shards > 1:
+    if len(split_targets(unique, shards, settings.fetch.per_host_concurrency)) > 1:
         return archive_in_shards(unique, settings=settings, archive=archive, clock=clock,
                                  shards=shards, progress=progress)
     return asyncio.run(archive_targets_async(
@@ -92,14 +92,20 @@ def shard_count(pages: int, archive: Archive, clock: Clock) -> int:
     return wanted
 
 
+def host_spread(shards: int, per_host_concurrency: int) -> int:
+    """How many of ``shards`` shards a host's pages are dealt to."""
+    return max(1, min(shards, per_host_concurrency))
+
+
 def split_targets(targets: Sequence[Target], shards: int,
                   per_host_concurrency: int) -> list[list[Target]]:
-    """Targets dealt to ``shards`` shards, each host's to at most ``per_host_concurrency``."""
+    """Targets dealt to ``shards`` shards (the empty ones left out), each host's to
+    :func:`host_spread` of them."""
     by_host: dict[str, list[Target]] = defaultdict(list)
     for target in targets:
         by_host[host_of(target.url) if target.url and target.local_path is None else ""
                 ].append(target)
-    spread = max(1, min(shards, per_host_concurrency))
+    spread = host_spread(shards, per_host_concurrency)
     out: list[list[Target]] = [[] for _ in range(shards)]
     for host, group in by_host.items():
         first = zlib.crc32(host.encode()) % shards
@@ -109,10 +115,10 @@ def split_targets(targets: Sequence[Target], shards: int,
     return [shard for shard in out if shard]
 
 
-def shard_settings(settings: Settings, shards: int) -> Settings:
-    """The settings of one of ``shards`` shards: its part of the run's concurrency."""
+def shard_settings(settings: Settings, shards: int, spread: int) -> Settings:
+    """The settings of one of ``shards`` shards, for hosts dealt to ``spread`` shards:
+    its part of the run's concurrency and of each host's."""
     fetch = settings.fetch
-    spread = max(1, min(shards, fetch.per_host_concurrency))
     return replace(settings, fetch=replace(
         fetch, concurrency=max(1, math.ceil(fetch.concurrency / shards)),
         per_host_concurrency=max(1, fetch.per_host_concurrency // spread)))
@@ -125,8 +131,9 @@ def archive_in_shards(targets: Sequence[Target], *, settings: Settings, archive:
     url = archive.shared_url
     assert url is not None, "check shard_count first"
     started = clock()
-    parts = split_targets(targets, shards, settings.fetch.per_host_concurrency)
-    each = shard_settings(settings, len(parts))
+    per_host = settings.fetch.per_host_concurrency
+    parts = split_targets(targets, shards, per_host)
+    each = shard_settings(settings, len(parts), host_spread(shards, per_host))
     context = multiprocessing.get_context("forkserver")
     context.set_forkserver_preload([__name__])
     messages: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()
