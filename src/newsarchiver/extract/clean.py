@@ -204,15 +204,14 @@ def drop_furniture(root: LexborNode) -> None:
         return
     # Chrome goes first: what it contains need not be judged by class/id.
     for node in chrome:
-        if node.tag in ("html", "body") or not _is_chrome(node):
+        if node.parent is None or node.tag in ("html", "body") or not _is_chrome(node):
             continue
         if _held(node, paragraph_total, total, STRONG_MAX_SHARE):
             node.remove()
-    doomed: list[LexborNode] = []
-    #: Nodes inside a doomed one go with it and need no verdict of their own.
-    inside: set[int] = set()
+    # Nodes are judged in document order and a doomed one goes at once: whatever is
+    # inside it comes later in the walk, detached (no parent), and needs no verdict.
     for node in root.css(_CLASSED_SELECTOR):
-        if inside and node.mem_id in inside:
+        if node.parent is None:
             continue
         attrs = node.attributes
         found = signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
@@ -223,17 +222,15 @@ def drop_furniture(root: LexborNode) -> None:
             if len(node.text()) <= WEAK_POSITIVE_MAX_CHARS and not _is_prose(
                 node, WEAK_POSITIVE_PROSE_CHARS
             ):
-                doomed.append(node)
+                node.remove()
         elif _held(node, paragraph_total, total, share) and not (
             share == WEAK_MAX_SHARE and _is_prose(node)
         ):
-            doomed.append(node)
+            box = None
             if share == STRONG_MAX_SHARE and node.tag in sel.LABEL_TAGS:
                 box = _labelled_box(node)
-                if box is not None and _held(box, paragraph_total, total, LABELLED_MAX_SHARE):
-                    doomed.append(box)
-                    inside.update(n.mem_id for n in box.css(_CLASSED_SELECTOR))
-            if node.child is not None:
-                inside.update(n.mem_id for n in node.css(_CLASSED_SELECTOR))
-    for node in doomed:
-        node.remove()
+                if box is not None and not _held(box, paragraph_total, total, LABELLED_MAX_SHARE):
+                    box = None
+            node.remove()
+            if box is not None:
+                box.remove()

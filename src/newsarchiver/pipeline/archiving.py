@@ -155,14 +155,18 @@ class _Run:
         self.clock = clock
         self.worker = worker
         self.tracking = settings.fetch.tracking_params
-        self.extractor = extractor or Extractor()
+        self.extractor = extractor if extractor is not None else Extractor()
+        #: The run made its extractor itself: :meth:`finish` closes it.
+        self._owns_extractor = extractor is None
         #: URLs no article had when the run started: fetched without a conditional GET.
         self.unseen = unseen
         self.writer = GroupWriter(archive)
 
     async def finish(self) -> None:
-        """Wait for every write of the run to reach the archive."""
+        """Wait for every write of the run to reach the archive; release the extractor."""
         await self.writer.close()
+        if self._owns_extractor:
+            self.extractor.close()
 
     def reschedule(self, claim: Claim, outcome: Outcome, checked_at: datetime) -> None:
         """Release a claimed article with its next check from the lifetime policy."""

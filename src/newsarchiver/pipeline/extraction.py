@@ -19,7 +19,7 @@ import asyncio
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from types import TracebackType
@@ -90,15 +90,24 @@ def default_workers() -> int:
 
 
 class Extractor:
-    """Extracts pages in a thread of this process."""
+    """Extracts pages in one thread of this process, a page at a time.
+
+    Extraction is CPU work: more threads would only take turns at the interpreter
+    lock, and switch between pages half done.
+    """
+
+    def __init__(self) -> None:
+        self._thread = ThreadPoolExecutor(1, thread_name_prefix="newsarchiver-extract")
 
     async def extract(self, page: FetchResult, url: str, rules: SiteRules | None
                       ) -> Extracted:
         """The extracted page; raises ExtractionError as extract does."""
-        return await asyncio.to_thread(extract_page, page, url, rules)
+        return await asyncio.get_running_loop().run_in_executor(
+            self._thread, extract_page, page, url, rules)
 
     def close(self) -> None:
-        """Release the workers, if any."""
+        """Release the thread or workers."""
+        self._thread.shutdown(wait=True, cancel_futures=True)
 
     def __enter__(self) -> Self:
         return self
