@@ -25,11 +25,11 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 WORDS = (
     "government", "officials", "said", "the", "city", "council", "would", "vote", "on",
@@ -118,11 +118,11 @@ def _serve(port_queue: multiprocessing.Queue[int], n: int) -> None:
 
 def _tree_pss_mb(root: int, skip: int) -> float:
     """Proportional set size (resident memory, shared pages divided among their sharers)
-    of ``root`` and its descendants but ``skip`` (and its own), in MB."""
+    of ``root`` and its descendants but ``skip``, this process and theirs, in MB."""
     total, todo = 0, [root]
     while todo:
         pid = todo.pop()
-        if pid == skip:
+        if pid in (skip, os.getpid()):
             continue
         try:
             with open(f"/proc/{pid}/smaps_rollup") as rollup:
@@ -136,27 +136,40 @@ def _tree_pss_mb(root: int, skip: int) -> float:
     return total / 2**20
 
 
+def _sample_memory(root: int, skip: int, peak: Any, stop: Any) -> None:
+    while not stop.wait(0.02):
+        peak.value = max(peak.value, _tree_pss_mb(root, skip))
+
+
 class PeakMemory:
     """Samples the memory of this process and its descendants (all of the run's processes
-    but the page server) every 20 ms; ``peak_mb`` is the largest total seen."""
+    but the page server and the sampler) every 20 ms; ``peak_mb`` is the largest total.
+
+    The sampler is a process, not a thread: a run started from a process with no other
+    thread forks its shards, as the command line does.
+    """
 
     def __init__(self, skip: int) -> None:
-        self.peak_mb = 0.0
+        self._peak = multiprocessing.Value("d", 0.0)
+        self._stop = multiprocessing.Event()
         self._skip = skip
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._process: multiprocessing.Process | None = None
 
-    def _sample(self) -> None:
-        while not self._stop.wait(0.02):
-            self.peak_mb = max(self.peak_mb, _tree_pss_mb(os.getpid(), self._skip))
+    @property
+    def peak_mb(self) -> float:
+        return float(self._peak.value)
 
     def __enter__(self) -> PeakMemory:
-        self._thread.start()
+        self._process = multiprocessing.Process(
+            target=_sample_memory, args=(os.getpid(), self._skip, self._peak, self._stop),
+            daemon=True)
+        self._process.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
-        self._thread.join()
+        assert self._process is not None
+        self._process.join()
 
 
 def measure(n: int) -> dict[str, float]:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 
 from newsarchiver.errors import StoreError
-from newsarchiver.models import Fetch, Observation, Outcome, SaveResult
+from newsarchiver.models import Fetch, Observation, Outcome, SaveResult, Snapshot
 from newsarchiver.pipeline.writing import GroupWriter
 from newsarchiver.store import Archive
 from tests.test_store import T0, fetch_for, snapshot
@@ -67,3 +69,39 @@ def test_a_bad_observation_fails_alone(archive: CountingArchive) -> None:
     assert isinstance(error, StoreError)
     assert [len(archive.history(o.fetch.url)) for o in (observations[0], observations[2])] == [
         1, 1]
+
+
+def test_a_batch_stores_what_one_by_one_would(db_url: str, tmp_path: Path) -> None:
+    first, second = observation(1), observation(2)
+    seen_again = observation(1)  # the same article again in the batch: a sighting
+    changed = Observation(*_changed(observation(3)))
+    failed = Observation(Fetch(url="https://news.example/4", fetched_at=T0,
+                               outcome=Outcome.FAILED, status=500, error_class="HTTPStatusError",
+                               error_message="HTTP 500"), source="example")
+    batch = [first, second, seen_again, changed, failed, observation(5)]
+    earlier = [observation(3)]
+
+    def state(arc: Archive) -> list[object]:
+        urls = [f"https://news.example/{n}" for n in (1, 2, 3, 5)]
+        return [[(v.number, v.times_seen, v.body, v.words_added) for v in arc.history(u)]
+                for u in urls] + [
+            [(f.url, f.outcome, f.version, f.status) for f in arc.fetch_log(u)]
+            for u in [*urls, "https://news.example/4"]]
+
+    with Archive.open(db_url) as together:
+        together.record(earlier)
+        results = together.record(batch)
+        assert [r.outcome if r else None for r in results] == [
+            Outcome.NEW, Outcome.NEW, Outcome.UNCHANGED, Outcome.CHANGED, None, Outcome.NEW]
+        expected = state(together)
+    with Archive.open(f"sqlite:///{tmp_path}/one-by-one.db") as alone:
+        for o in [*earlier, *batch]:
+            alone.record([o])
+        assert state(alone) == expected
+
+
+def _changed(o: Observation) -> tuple[Fetch, Snapshot]:
+    assert o.snapshot is not None
+    later = replace(o.snapshot, article=replace(o.snapshot.article, body="a changed story"),
+                    content_hash="changed", seen_at=T0 + timedelta(days=1))
+    return replace(o.fetch, fetched_at=later.seen_at), later

@@ -160,7 +160,9 @@ class _Run:
         self._owns_extractor = extractor is None
         #: URLs no article had when the run started: fetched without a conditional GET.
         self.unseen = unseen
-        self.writer = GroupWriter(archive)
+        #: Targets being fetched, extracted or stored.
+        self.in_flight = 0
+        self.writer = GroupWriter(archive, in_flight=lambda: self.in_flight)
 
     async def finish(self) -> None:
         """Wait for every write of the run to reach the archive; release the extractor."""
@@ -210,7 +212,11 @@ class _Run:
         return _aliases(url, result, canonical, self.tracking)
 
     async def one(self, target: Target) -> UrlReport:
-        report = await self._one(target)
+        self.in_flight += 1
+        try:
+            report = await self._one(target)
+        finally:
+            self.in_flight -= 1
         if target.claim is not None:
             self.reschedule(target.claim, report.outcome, self.clock())
         return report

@@ -28,11 +28,13 @@ import multiprocessing
 import pickle
 import queue
 import sys
+import threading
 import traceback
 import zlib
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import replace
+from multiprocessing.context import ForkContext, ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
@@ -134,8 +136,7 @@ def archive_in_shards(targets: Sequence[Target], *, settings: Settings, archive:
     per_host = settings.fetch.per_host_concurrency
     parts = split_targets(targets, shards, per_host)
     each = shard_settings(settings, len(parts), host_spread(shards, per_host))
-    context = multiprocessing.get_context("forkserver")
-    context.set_forkserver_preload([__name__])
+    context = _start_method()
     messages: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()
     level = logging.getLogger("newsarchiver").getEffectiveLevel()
     processes = [context.Process(
@@ -154,6 +155,17 @@ def archive_in_shards(targets: Sequence[Target], *, settings: Settings, archive:
             process.join()
         messages.close()
     return RunReport(started_at=started, finished_at=clock(), results=tuple(results))
+
+
+def _start_method() -> ForkContext | ForkServerContext:
+    """How shards start: forked, when this process runs no other thread (so nothing is
+    caught half-done) on Linux, which starts them at once, with everything imported;
+    else from a fork server that imports the pipeline once."""
+    if sys.platform == "linux" and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("forkserver")
+    context.set_forkserver_preload([__name__])
+    return context
 
 
 def _collect(processes: Sequence[BaseProcess], parts: list[list[Target]],

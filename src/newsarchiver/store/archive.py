@@ -183,14 +183,24 @@ class Archive:
         work = [saving.prepare(o.snapshot, o.fetch, o.aliases) if o.snapshot else o
                 for o in observations]
 
+        saves = [(n, w) for n, w in enumerate(work) if isinstance(w, saving.PreparedSave)]
+        alone = [u for w in work if isinstance(w, Observation)
+                 for u in (w.fetch.url, w.fetch.final_url) if u]
+
         def write(conn: Connection) -> list[SaveResult | None]:
-            results: list[SaveResult | None] = []
-            for w in work:
+            results: list[SaveResult | None] = [None] * len(work)
+            fresh = [saves[k] for k in saving.unrelated_new(conn, [w for _, w in saves], alone)]
+            done = saving.save_new(conn, [w for _, w in fresh], self._word_delta)
+            for (n, _), result in zip(fresh, done, strict=True):
+                results[n] = result
+            taken = {n for n, _ in fresh}
+            for n, w in enumerate(work):
+                if n in taken:
+                    continue
                 if isinstance(w, saving.PreparedSave):
-                    results.append(saving.save(conn, w, self._word_delta))
+                    results[n] = saving.save(conn, w, self._word_delta)
                 else:
                     saving.log_fetch(conn, w.fetch, w.source)
-                    results.append(None)
             return results
 
         return self._write_core(write)

@@ -11,6 +11,7 @@ latest version's hash, and either counts a sighting or numbers a new version.
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -55,6 +56,9 @@ SIGHTING = (update(VERSIONS).where(_v.id == bindparam("b_id"))
             .values(times_seen=_v.times_seen + 1, last_seen_at=_at("b_seen")))
 INSERT_VERSION = VERSIONS.insert()
 INSERT_FETCH = FETCHES.insert()
+#: New articles, many at once, their ids in the order of the rows given.
+INSERT_ARTICLES = ARTICLES.insert().returning(_a.id, sort_by_parameter_order=True)
+INSERT_ARTICLE_URLS = ARTICLE_URLS.insert()
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,16 +135,78 @@ def _version_values(snapshot: Snapshot, article_id: int, number: int,
     }
 
 
-def _log(conn: Connection, fetch: Fetch, *, article_id: int | None, outcome: Outcome,
-         version: int | None, raw_sha256: str | None, source: str | None) -> None:
-    conn.execute(INSERT_FETCH, {
+def _log_values(fetch: Fetch, *, article_id: int | None, outcome: Outcome,
+                version: int | None, raw_sha256: str | None, source: str | None
+                ) -> dict[str, object]:
+    return {
         "fetched_at": fetch.fetched_at, "url": fetch.url, "article_id": article_id,
         "outcome": outcome.value, "status": fetch.status, "final_url": fetch.final_url,
         "etag": fetch.etag, "last_modified": fetch.last_modified, "raw_sha256": raw_sha256,
         "duration_ms": fetch.duration_ms, "error_class": fetch.error_class,
         "error_message": fetch.error_message, "version": version,
         "notes": dump_list(fetch.notes), "source": source,
-    })
+    }
+
+
+def _log(conn: Connection, fetch: Fetch, *, article_id: int | None, outcome: Outcome,
+         version: int | None, raw_sha256: str | None, source: str | None) -> None:
+    conn.execute(INSERT_FETCH, _log_values(
+        fetch, article_id=article_id, outcome=outcome, version=version,
+        raw_sha256=raw_sha256, source=source))
+
+
+def unrelated_new(conn: Connection, saves: Sequence[PreparedSave],
+                  others: Iterable[str]) -> list[int]:
+    """The positions of the saves of new articles that no other write of the batch touches.
+
+    Such a save leads to no article yet by any of its URLs, and shares none with another
+    save or with ``others`` (the URLs of the batch's fetches logged alone), so it can be
+    written with the others like it in a few statements, in any order.
+    """
+    count: Counter[str] = Counter(u for p in saves for u in p.urls)
+    count.update(others)
+    known = article_ids(conn, list(count))
+    return [n for n, p in enumerate(saves)
+            if all(count[u] == 1 and u not in known for u in p.urls)]
+
+
+def save_new(conn: Connection, saves: Sequence[PreparedSave],
+             word_delta: WordDelta) -> list[SaveResult]:
+    """Store the first versions of new, unrelated articles (see :func:`unrelated_new`).
+
+    The same rows as :func:`save` writes for each, in one statement a table. A
+    concurrent writer that inserted one of the articles meanwhile makes the whole
+    transaction fail on a unique key, to be tried again (and then saved one by one).
+    """
+    if not saves:
+        return []
+    raw_rows = {p.raw_row["sha256"]: p.raw_row for p in saves if p.raw_row is not None}
+    if raw_rows:
+        conn.execute(statements(conn.dialect.name).raw_page, list(raw_rows.values()))
+    ids = conn.execute(INSERT_ARTICLES, [{
+        "url": p.key, "source": p.snapshot.source, "first_seen_at": p.snapshot.seen_at,
+        "last_checked_at": p.fetch.fetched_at, "last_changed_at": p.snapshot.seen_at,
+    } for p in saves]).scalars().all()
+    conn.execute(INSERT_ARTICLE_URLS, [
+        {"url": u, "article_id": article_id, "first_seen_at": p.snapshot.seen_at}
+        for p, article_id in zip(saves, ids, strict=True) for u in p.urls])
+    conn.execute(INSERT_VERSION, [
+        _version_values(p.snapshot, article_id, 1, _first_delta(p.snapshot, word_delta))
+        for p, article_id in zip(saves, ids, strict=True)])
+    conn.execute(INSERT_FETCH, [
+        _log_values(p.fetch, article_id=article_id, outcome=Outcome.NEW, version=1,
+                    raw_sha256=p.raw_sha256, source=p.snapshot.source)
+        for p, article_id in zip(saves, ids, strict=True)])
+    return [SaveResult(outcome=Outcome.NEW, article_id=article_id, version=1,
+                       last_changed_at=p.snapshot.seen_at)
+            for p, article_id in zip(saves, ids, strict=True)]
+
+
+def _first_delta(snapshot: Snapshot, word_delta: WordDelta) -> tuple[int, int]:
+    """Words added and removed by an article's first version: all of its words."""
+    if snapshot.words is not None:
+        return snapshot.words, 0
+    return word_delta("", snapshot.article.body)
 
 
 def save(conn: Connection, p: PreparedSave, word_delta: WordDelta) -> SaveResult:
@@ -203,8 +269,7 @@ def _new_version(conn: Connection, p: PreparedSave, article_id: int, latest: Any
     snap = p.snapshot
     if latest is None:
         number, outcome = 1, Outcome.NEW
-        delta = ((snap.words, 0) if snap.words is not None
-                 else word_delta("", snap.article.body))
+        delta = _first_delta(snap, word_delta)
     else:
         number, outcome = latest.number + 1, Outcome.CHANGED
         before = conn.execute(VERSION_BODY, {"b_id": latest.id}).scalar_one()
