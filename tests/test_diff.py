@@ -11,6 +11,7 @@ from newsarchiver.diff import (
     diff_texts,
     fingerprint,
     normalize_text,
+    paragraphs,
     word_count,
     word_delta,
 )
@@ -114,3 +115,12 @@ def test_a_first_version_adds_every_word_the_diff_counts() -> None:
     assert word_delta("", body) == (diff.words_added, diff.words_removed)
     article = Article(title="A  title\u200b", body=body)
     assert fingerprint(article) == (content_hash(article), 12)
+
+
+def test_text_already_in_normal_form_is_recognised() -> None:
+    texts = ["Plain words.\n\nTwo paragraphs.", "One\n\n\nthree newlines", " lead",
+             "trail ", "two  spaces", "tab\there", "nbsp\u00a0here", "Not\u00adfall",
+             "e\u0301 decomposed", "é composed", "line\nbreak", "", "\n\n", "Tاليقان ok",
+             "zw\u200bsp", "a\n\n\u2060\n\nb", "x \n\ny"]
+    for text in texts:
+        assert normalize_text(text) == "\n\n".join(paragraphs(text)), text
