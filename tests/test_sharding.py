@@ -130,7 +130,7 @@ def test_a_dead_shard_loses_only_its_pages(server: LocalServer, sqlite_url: str,
         report = archive_in_shards([Target(u) for u in urls], settings=SETTINGS,
                                    archive=archive, clock=DyingClock(tmp_path / "died"),
                                    shards=2)
-        lost = [r for r in report.results if r.error_class == "ShardDied"]
+        lost = [r for r in report.results if r.error_class == "ArchivingProcessDied"]
         assert 0 < len(lost) < 20
         assert "exit code 9" in (lost[0].error_message or "")
         assert sorted(r.url for r in report.results) == sorted(urls)

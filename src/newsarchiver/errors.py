@@ -27,6 +27,7 @@ exception is a bug and is allowed to surface loudly.
     ├── DiscoveryError              a feed or sitemap could not be read (url)
     ├── ExtractionError             HTML could not be turned into an article (url)
     │   └── NoArticle               a page with no article in it (reason)
+    ├── ArchivingProcessDied        the process archiving this URL died (url, exit code)
     └── StoreError                  the archive database
         ├── NotFound                no such article / version (url, version)
         └── SchemaError             database not migrated / migration failed
@@ -163,6 +164,16 @@ class NoArticle(ExtractionError):
     def __init__(self, reason: str, *, url: str | None = None) -> None:
         super().__init__(f"no article: {reason}", url=url)
         self.reason = reason
+
+
+class ArchivingProcessDied(NewsArchiverError):
+    """One of a run's archiving processes died (killed, out of memory) before this URL
+    was done; the run's other processes went on."""
+
+    def __init__(self, message: str, *, url: str | None = None,
+                 exitcode: int | None = None) -> None:
+        super().__init__(message, url=url)
+        self.exitcode = exitcode
 
 
 class StoreError(NewsArchiverError):

@@ -38,7 +38,7 @@ from multiprocessing.context import ForkContext, ForkServerContext
 from multiprocessing.process import BaseProcess
 from typing import Any
 
-from newsarchiver.errors import NewsArchiverError
+from newsarchiver.errors import ArchivingProcessDied, NewsArchiverError
 from newsarchiver.models import Outcome, RunReport, Settings, UrlReport
 from newsarchiver.pipeline.archiving import (
     Clock,
@@ -217,7 +217,8 @@ def _lost(part: list[Target], reported: set[str], exitcode: int | None,
           tracking: Sequence[str], progress: Progress | None) -> list[UrlReport]:
     """Failed reports for a dead shard's pages that it never reported."""
     why = f"the archiving process died (exit code {exitcode}) before this page was done"
-    lost = [UrlReport(url, Outcome.FAILED, error_class="ShardDied", error_message=why)
+    lost = [UrlReport(url, Outcome.FAILED, error_class=ArchivingProcessDied.__name__,
+                      error_message=why)
             for url in dict.fromkeys(_reported_as(t, tracking) for t in part)
             if url not in reported]
     logging.getLogger("newsarchiver.pipeline").error(
