@@ -11,6 +11,8 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsarchiver.cli import main
+from newsarchiver.pipeline.extraction import cores
+from newsarchiver.pipeline.sharding import MIN_SHARD_PAGES as SHARD_MIN_PAGES
 from tests.conftest import FIXTURES
 from tests.localserver import LocalServer
 
@@ -192,6 +194,26 @@ def test_console_script_runs(tmp_path: Path, sqlite_url: str) -> None:
     )
     assert r.returncode == 0, r.stderr
     assert "1 new" in r.stdout
+
+
+def test_a_long_list_is_archived_by_one_process_a_core(server: LocalServer, tmp_path: Path,
+                                                       config: Path) -> None:
+    """The command line forks its archiving processes; each page is archived once."""
+    urls = [server.page(f"/story/{i}", page([f"Story {i}: {p}" for p in PARAGRAPHS],
+                                            related=RELATED_A, updated="10:00").replace(
+                                                "/live/2021/08/08/taleqan", f"/story/{i}"))
+            for i in range(SHARD_MIN_PAGES * 2)]
+    db = tmp_path / "long.db"
+    exe = Path(sys.executable).with_name("newsarchiver")
+    r = subprocess.run([str(exe), "archive", "--config", str(config), "--db", str(db), *urls],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert r.returncode == 0, r.stderr
+    assert f"{len(urls)} new, 0 changed" in r.stdout
+    if cores() > 1:
+        assert f"archiving {len(urls)} pages in 2 processes" in r.stderr
+    r = subprocess.run([str(exe), "archive", "--config", str(config), "--db", str(db), *urls],
+                       capture_output=True, text=True, timeout=300, check=False)
+    assert f"0 new, 0 changed, {len(urls)} unchanged" in r.stdout
 
 
 def test_nyt_fixture_through_the_archive(server: LocalServer, db_url: str,

@@ -52,6 +52,8 @@ from newsarchiver.store import Archive
 from newsarchiver.store.records import WordDelta
 from newsarchiver.urls import host_of, normalize_url
 
+log = logging.getLogger("newsarchiver.pipeline")
+
 #: Pages per shard at least: below this, starting a process costs more than it saves.
 MIN_SHARD_PAGES = 100
 #: Shards at most, whatever the cores.
@@ -143,6 +145,7 @@ def archive_in_shards(targets: Sequence[Target], *, settings: Settings, archive:
         target=_shard_main, name=f"newsarchiver-shard-{n}", daemon=True,
         args=(n, part, each, url, clock, archive.word_delta, messages, level))
         for n, part in enumerate(parts)]
+    log.info("archiving %d pages in %d processes", len(targets), len(processes))
     for process in processes:
         process.start()
     try:
@@ -221,7 +224,7 @@ def _lost(part: list[Target], reported: set[str], exitcode: int | None,
                       error_message=why)
             for url in dict.fromkeys(_reported_as(t, tracking) for t in part)
             if url not in reported]
-    logging.getLogger("newsarchiver.pipeline").error(
+    log.error(
         "an archiving process died (exit code %s): %d page(s) not archived", exitcode,
         len(lost))
     for report in lost:
