@@ -244,3 +244,11 @@ def test_article_that_is_truncated_keeps_what_arrived() -> None:
     assert isinstance(result, Article)
     assert result.body.startswith("The Taliban seized two provincial capitals")
     assert "The U.S. withdrawal is getting closer" in result.body
+
+
+def test_huge_page_is_cut_and_says_so() -> None:
+    result = outcome(huge_page())
+    assert isinstance(result, Article)
+    assert "northern estates" in result.body
+    assert len(result.notes) == 1 and result.notes[0].startswith("page cut after")
+

@@ -1,15 +1,19 @@
 """Extraction: HTML in, :class:`~newsarchiver.models.Article` out. Pure: no I/O, no clock.
 
-The only module of the project that imports selectolax. The page is parsed once; its
-metadata is read from the intact tree; then furniture is removed (site rules first,
-then the generic tags, roles and class/id signals of :mod:`.selectors`), the body
-element is found by paragraph scores and link density (:mod:`.body`) unless the site
-names it, and its blocks are rendered as paragraphs (:mod:`.render`).
+The only module of the project that imports selectolax. The page is parsed once (a
+huge one slimmed and, past a tag budget, cut first: :mod:`.oversize`); its metadata is
+read from the intact tree; then furniture is removed (site rules first, then the
+generic tags, roles and class/id signals of :mod:`.selectors`), the body element is
+found by paragraph scores and link density (:mod:`.body`) unless the site names it,
+and its blocks are rendered as paragraphs (:mod:`.render`). What is left after the
+furniture is read out of the tree once (:mod:`.subtree`) for the last two steps.
 """
 
 from __future__ import annotations
 
-from selectolax.lexbor import LexborHTMLParser, LexborNode
+import re
+
+from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNode
 
 from newsarchiver.errors import ExtractionError, NoArticle
 from newsarchiver.extract import selectors as sel
@@ -17,25 +21,36 @@ from newsarchiver.extract.body import find_body
 from newsarchiver.extract.clean import drop_furniture, remove_selectors
 from newsarchiver.extract.links import find_links
 from newsarchiver.extract.metadata import PageMetadata, read_metadata
-from newsarchiver.extract.render import Block, body_text, render, structured_text
+from newsarchiver.extract.oversize import bound_page
+from newsarchiver.extract.render import (
+    Block,
+    body_text,
+    render,
+    render_elements,
+    structured_text,
+)
 from newsarchiver.extract.structured_data import plausible_json_ld_blocks
 from newsarchiver.models import Article, SiteRules
 
-#: Pages longer than this are cut before parsing (bounded time and memory).
+#: Pages longer than this are cut before anything else (see also :mod:`.oversize`).
 MAX_HTML_CHARS = 30_000_000
 #: A body this short next to a not-an-article phrase (consent, bot check, 404) is no article.
 NOT_ARTICLE_MAX_CHARS = 1500
 
 
-def _parse(html: str, url: str | None) -> LexborHTMLParser:
+def _parse(html: str, url: str | None, notes: list[str]) -> LexborHTMLParser:
     if not isinstance(html, str):
         raise ExtractionError(f"expected HTML text, got {type(html).__name__}", url=url)
-    if not html.strip():
+    if not html or html.isspace():
         raise NoArticle("empty page", url=url)
     if len(html) > MAX_HTML_CHARS:
         html = html[:MAX_HTML_CHARS]
+    html, cuts = bound_page(html)
+    notes.extend(cuts)
     try:
-        tree = LexborHTMLParser(html)
+        # Without DOM mutation events: they only fill <selectedcontent> (inside <select>,
+        # which is dropped) and cost a little on every inserted node.
+        tree = LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS.value)
     except Exception as exc:  # selectolax raises bare exceptions on parser failure
         raise ExtractionError(f"HTML could not be parsed: {exc}", url=url) from exc
     if tree.root is None:
@@ -69,12 +84,22 @@ def _site_body(
     return outer
 
 
+def _not_article_phrase(text: str) -> re.Match[str] | None:
+    """The first not-an-article phrase in ``text`` (:data:`~.selectors.NOT_ARTICLE_RE`)."""
+    if sel.ASCII_FOLDING.isdisjoint(text):
+        lowered = text.lower()
+        if not any(word in lowered for word in sel.NOT_ARTICLE_WORDS):
+            return None
+    return sel.NOT_ARTICLE_RE.search(text)
+
+
 def _check_article(blocks: list[Block], url: str | None) -> None:
-    text = " ".join(b.text for b in blocks)
-    if len(text) < sel.MIN_BODY_CHARS:
+    # The length of the paragraphs joined by spaces; joined only when short.
+    length = sum(len(b.text) for b in blocks) + max(len(blocks) - 1, 0)
+    if length < sel.MIN_BODY_CHARS:
         raise NoArticle("too little text for an article", url=url)
-    if len(text) < NOT_ARTICLE_MAX_CHARS:
-        found = sel.NOT_ARTICLE_RE.search(text)
+    if length < NOT_ARTICLE_MAX_CHARS:
+        found = _not_article_phrase(" ".join(b.text for b in blocks))
         if found:
             raise NoArticle(f"the page says {found.group(0)!r}", url=url)
 
@@ -83,9 +108,9 @@ def extract(html: str, url: str | None = None, rules: SiteRules | None = None) -
     """Return the article in ``html``; raise :class:`~newsarchiver.errors.NoArticle`
     when the page holds none and :class:`~newsarchiver.errors.ExtractionError` when it
     cannot be parsed."""
-    tree = _parse(html, url)
-    meta: PageMetadata = read_metadata(tree, url)
     notes: list[str] = []
+    tree = _parse(html, url, notes)
+    meta: PageMetadata = read_metadata(tree, url)
     root = tree.body or tree.root
     if root is None:
         raise ExtractionError("HTML could not be parsed: no document element", url=url)
@@ -93,12 +118,12 @@ def extract(html: str, url: str | None = None, rules: SiteRules | None = None) -
     if rules is not None:
         notes.extend(remove_selectors(tree, rules.remove_selectors))
     nodes = _site_body(tree, rules, notes) if rules is not None else None
-    article_chars: dict[int, int] = {}
     if nodes is None:
         drop_furniture(root)
         choice = find_body(root)
-        nodes, article_chars = choice.nodes, choice.article_chars
-    blocks = render(nodes, meta.title, article_chars)
+        blocks = render(choice.tree, choice.nodes, meta.title, choice.article_chars)
+    else:
+        blocks = render_elements(nodes, meta.title)
     if meta.json_ld_body:
         better = plausible_json_ld_blocks(meta.json_ld_body, blocks, page_text)
         if better is not None:

@@ -8,9 +8,12 @@ from selectolax.lexbor import LexborNode
 
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.clean import class_weight
+from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
 _PARAGRAPH_TAGS = frozenset(t.strip() for t in sel.PARAGRAPH_SELECTOR.split(","))
-_SCORED_SELECTOR = ",".join((sel.PARAGRAPH_SELECTOR, sel.TEXT_CONTAINER_SELECTOR, "li"))
+_CONTAINER_TAGS = frozenset(t.strip() for t in sel.TEXT_CONTAINER_SELECTOR.split(","))
+#: Where the climb from a paragraph stops: the page's body (or html) element.
+_TOP_TAGS = ("body", "html", "#document")
 
 #: Paragraphs shorter than this carry no score.
 MIN_PARAGRAPH_CHARS = 25
@@ -34,126 +37,141 @@ ITEM_MAX_LINK_DENSITY = 0.1
 CLIMB_GAIN = 1.25
 
 
-def link_density(node: LexborNode, text_len: int | None = None) -> float:
-    """Share of the node's text that sits inside links."""
+def link_density(tree: Subtree, i: int, text_len: int | None = None) -> float:
+    """Share of the text of element ``i`` (``text_len`` characters, if given) that sits
+    inside links."""
     if text_len is None:
-        text_len = len(node.text())
+        text_len = tree.text_length(i)
     if not text_len:
         return 0.0
-    linked = sum(len(a.text()) for a in node.css("a"))
-    return min(1.0, linked / text_len)
+    return min(1.0, tree.link_length(i) / text_len)
 
 
 class _Candidates:
-    """Scores of candidate containers, keyed by node identity."""
+    """Scores of candidate containers, by element. A score is the paragraph scores
+    credited to the element, scaled down by its link density."""
 
-    def __init__(self) -> None:
-        self.nodes: dict[int, LexborNode] = {}
+    def __init__(self, tree: Subtree) -> None:
+        self.tree = tree
+        #: Credited scores, before link density, in the order first credited.
+        self.raw: dict[int, float] = {}
+        #: Scores with link density, measured so far.
         self.scores: dict[int, float] = {}
-        #: Characters of well-formed paragraphs (long, few links) under each ancestor.
-        self.good: dict[int, int] = {}
-        #: Parent (key and node) of each node met while crediting, or None at the top.
-        self.parents: dict[int, tuple[int, LexborNode] | None] = {}
+        #: Characters of each well-formed paragraph (long, few links).
+        self.paragraphs: dict[int, int] = {}
+        #: ... and summed over each element (:meth:`count_good`).
+        self.good = SubtreeSums(tree, {})
 
-    def add(self, node: LexborNode, score: float) -> None:
-        key = node.mem_id
-        if key not in self.scores:
-            self.nodes[key] = node
-            self.scores[key] = TAG_SCORES.get(node.tag or "", 0) + class_weight(node)
-        self.scores[key] += score
+    def count_good(self) -> None:
+        self.good = SubtreeSums(self.tree, self.paragraphs)
 
-    def finalise(self) -> None:
-        for key, node in self.nodes.items():
-            self.scores[key] *= 1.0 - link_density(node)
+    def add(self, i: int, score: float) -> None:
+        if i not in self.raw:
+            tree = self.tree
+            self.raw[i] = TAG_SCORES.get(tree.tags[i], 0) + class_weight(tree.nodes[i])
+        self.raw[i] += score
 
-    def score(self, node: LexborNode) -> float | None:
-        return self.scores.get(node.mem_id)
+    def score(self, i: int) -> float | None:
+        return self._final(i) if i in self.raw else None
+
+    def _final(self, i: int) -> float:
+        found = self.scores.get(i)
+        if found is None:
+            found = self.scores[i] = self.raw[i] * (1.0 - link_density(self.tree, i))
+        return found
+
+    def best(self) -> int | None:
+        """The candidate with the highest score (the first credited of equals). A score
+        is at most its credit (or 0 when that is negative), so candidates are measured
+        from the highest credit down until no other can reach the best."""
+        raw = self.raw
+        if not raw:
+            return None
+        order = {i: n for n, i in enumerate(raw)}
+        best: float | None = None
+        tied: list[int] = []
+        for i in sorted(raw, key=lambda i: -max(raw[i], 0.0)):
+            if best is not None and max(raw[i], 0.0) < best:
+                break
+            final = self._final(i)
+            if best is None or final > best:
+                best, tied = final, [i]
+            elif final == best:
+                tied.append(i)
+        return min(tied, key=order.__getitem__)
 
 
 def _paragraph_score(text: str) -> float:
     return 1.0 + text.count(",") + text.count("،") + text.count("，") + min(len(text) // 100, 3)
 
 
-def _credit(
-    found: _Candidates, para: LexborNode, text: str, *, deep: bool = True, own: bool = False
-) -> None:
-    """Credit a paragraph's score to its ancestors (to ``para`` itself first when its
-    text is written straight into it, e.g. paragraphs split by ``<br>``)."""
+def _credit(found: _Candidates, i: int, text: str, *, own: bool = False) -> None:
+    """Credit a paragraph's score to its ancestors (to element ``i`` itself first when
+    its text is written straight into it, e.g. paragraphs split by ``<br>``)."""
     score = _paragraph_score(text)
-    node = para if own else para.parent
+    tags, parents = found.tree.tags, found.tree.parents
+    node = i if own else parents[i]
     for divisor in SCORE_DIVISORS:
-        if node is None or node.tag in ("html", "#document", "body"):
+        if node < 0 or tags[node] in _TOP_TAGS:
             break
         found.add(node, score / divisor)
-        node = node.parent
-    _count_good(found, para, text, deep=deep)
+        node = parents[node]
+    _count_good(found, i, text, deep=not own)
 
 
 def _count_good(
     found: _Candidates,
-    para: LexborNode,
+    i: int,
     text: str,
     *,
     deep: bool = True,
     max_density: float = GOOD_MAX_LINK_DENSITY,
 ) -> None:
-    if len(text) < GOOD_PARAGRAPH_CHARS:
-        return
-    if link_density(para, len(text) if deep else len(para.text())) > max_density:
-        return
-    good, parents = found.good, found.parents
     length = len(text)
-    node = para
-    key = para.mem_id
-    while True:
-        good[key] = good.get(key, 0) + length
-        if key in parents:
-            up = parents[key]
-        else:
-            parent = node.parent
-            up = parents[key] = (parent.mem_id, parent) if parent is not None else None
-        if up is None:
-            break
-        key, node = up
+    if length < GOOD_PARAGRAPH_CHARS:
+        return
+    tree = found.tree
+    if link_density(tree, i, length if deep else None) > max_density:
+        return
+    found.paragraphs[i] = length
 
 
-def _score_paragraphs(root: LexborNode) -> _Candidates:
-    found = _Candidates()
-    for node in root.css(_SCORED_SELECTOR):
-        tag = node.tag
+def _score_paragraphs(tree: Subtree) -> _Candidates:
+    found = _Candidates(tree)
+    for i, tag in enumerate(tree.tags):
         if tag in _PARAGRAPH_TAGS:
-            text = node.text().strip()
+            text = tree.text(i).strip()
             if len(text) >= MIN_PARAGRAPH_CHARS:
-                _credit(found, node, text)
+                _credit(found, i, text)
         elif tag == "li":
             # Long list items (recipe steps, explainer points) are article text, but
             # carry no score: navigation and link lists are made of list items too.
-            text = node.text().strip()
+            text = tree.text(i).strip()
             if len(text) >= GOOD_PARAGRAPH_CHARS:
-                _count_good(found, node, text, max_density=ITEM_MAX_LINK_DENSITY)
-        else:
+                _count_good(found, i, text, max_density=ITEM_MAX_LINK_DENSITY)
+        elif tag in _CONTAINER_TAGS and i in tree.worded:
             # Text written straight into a container (paragraphs split by <br>, or
             # <div>s used as paragraphs) counts as a paragraph of that container.
-            text = node.text(deep=False).strip()
+            text = tree.own_text(i).strip()
             if len(text) >= MIN_PARAGRAPH_CHARS:
-                _credit(found, node, text, deep=False, own=True)
-    found.finalise()
+                _credit(found, i, text, own=True)
+    found.count_good()
     return found
 
 
-def _best(found: _Candidates) -> LexborNode | None:
-    if not found.scores:
+def _best(found: _Candidates) -> int | None:
+    top = found.best()
+    if top is None:
         return None
-    key = max(found.scores, key=found.scores.__getitem__)
-    top = found.nodes[key]
-    top_score = found.scores[key]
+    tree = found.tree
+    tags, parents = tree.tags, tree.parents
     # Climb while the parent holds at least as much of the article.
-    last = top_score
-    parent = top.parent
-    while parent is not None and parent.tag not in ("body", "html", "#document"):
+    last = found.scores[top]
+    parent = parents[top]
+    while parent >= 0 and tags[parent] not in _TOP_TAGS:
         parent_score = found.score(parent)
         if parent_score is None:
-            parent = parent.parent
+            parent = parents[parent]
             continue
         if parent_score < last / 3:
             break
@@ -161,59 +179,56 @@ def _best(found: _Candidates) -> LexborNode | None:
             top = parent
             break
         last = parent_score
-        parent = parent.parent
+        parent = parents[parent]
     # Grow to the ancestor holding the article's other parts (sections split by figures).
     good = found.good
-    held = good.get(top.mem_id, 0)
-    node = top.parent
-    while node is not None and node.tag not in ("body", "html", "#document"):
-        more = good.get(node.mem_id, 0)
+    held = good.get(top, 0)
+    node = parents[top]
+    while node >= 0 and tags[node] not in _TOP_TAGS:
+        more = good.get(node, 0)
         if held and more >= held * CLIMB_GAIN:
             top, held = node, more
-        node = node.parent
+        node = parents[node]
     # A lone child says nothing its parent would not.
     while True:
-        parent = top.parent
-        if parent is None or parent.tag in ("body", "html", "#document"):
-            break
-        children = [c for c in parent.iter() if c.is_element_node]
-        if len(children) != 1:
+        parent = parents[top]
+        if parent < 0 or tags[parent] in _TOP_TAGS or tree.element_children(parent) != 1:
             break
         top = parent
     return top
 
 
-def _join_siblings(top: LexborNode, found: _Candidates) -> list[LexborNode]:
-    parent = top.parent
+def _join_siblings(top: int, found: _Candidates) -> list[int]:
+    tree = found.tree
+    parent = tree.parents[top]
     top_score = found.score(top) or 0.0
-    if parent is None or parent.tag in ("html", "#document"):
+    if parent < 0 or tree.tags[parent] in ("html", "#document"):
         return [top]
     threshold = max(SIBLING_MIN_SCORE, top_score * SIBLING_SHARE)
-    top_class = top.attributes.get("class")
-    picked: list[LexborNode] = []
+    top_class = tree.nodes[top].attributes.get("class")
+    picked: list[int] = []
     seen_top = False
-    for sibling in parent.iter():
-        if sibling.mem_id == top.mem_id:
+    for sibling in tree.children(parent):
+        if sibling == top:
             picked.append(sibling)
             seen_top = True
             continue
-        if not sibling.is_element_node:
-            continue
+        node = tree.nodes[sibling]
         score = found.score(sibling)
-        same_class = top_class and sibling.attributes.get("class") == top_class
+        same_class = top_class and node.attributes.get("class") == top_class
         bonus = top_score * 0.2 if same_class else 0.0
         if score is not None and score + bonus >= threshold:
             picked.append(sibling)
         elif (
             not seen_top
-            and found.good.get(sibling.mem_id, 0) >= GOOD_PARAGRAPH_CHARS
-            and class_weight(sibling) >= 0
+            and found.good.get(sibling, 0) >= GOOD_PARAGRAPH_CHARS
+            and class_weight(node) >= 0
         ):
             # A lead in a box of its own, before the body: well-formed paragraphs.
             picked.append(sibling)
-        elif sibling.tag == "p":
-            text = sibling.text().strip()
-            density = link_density(sibling, len(text))
+        elif tree.tags[sibling] == "p":
+            text = tree.text(sibling).strip()
+            density = link_density(tree, sibling, len(text))
             if (len(text) > 80 and density < 0.25) or (
                 0 < len(text) <= 80 and density == 0 and text.endswith((".", "!", "?", "。"))
             ):
@@ -225,15 +240,19 @@ def _join_siblings(top: LexborNode, found: _Candidates) -> list[LexborNode]:
 class BodyChoice:
     """The element(s) holding the article, and how much article text each element holds."""
 
-    nodes: list[LexborNode]
-    #: Characters of well-formed paragraphs under each element, by ``mem_id``.
-    article_chars: dict[int, int]
+    tree: Subtree
+    #: The chosen elements of ``tree``, in document order.
+    nodes: list[int]
+    #: Characters of well-formed paragraphs under each element of ``tree``.
+    article_chars: SubtreeSums
 
 
 def find_body(root: LexborNode) -> BodyChoice:
-    """The element(s) holding the article, in document order; ``[root]`` if unsure."""
-    found = _score_paragraphs(root)
+    """The element(s) under the page's body (or html) element ``root`` that hold the
+    article, in document order; ``[root]`` if unsure."""
+    tree = Subtree(root)
+    found = _score_paragraphs(tree)
     top = _best(found)
     if top is None:
-        return BodyChoice([root], found.good)
-    return BodyChoice(_join_siblings(top, found), found.good)
+        return BodyChoice(tree, [0], found.good)
+    return BodyChoice(tree, _join_siblings(top, found), found.good)

@@ -13,15 +13,22 @@ are skipped.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
-from selectolax.lexbor import LexborHTMLParser
+from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 _MAX_BYLINE = 300
 _BYLINE_SELECTORS = (
     "[itemprop=author]", "a[rel~=author]", ".byline", "[class*=byline]",
     "[class*=author]", "[class*=autor]", "[class*=auteur]",
 )
+#: The selectors of classes above start here (".byline"): one walk with
+#: _CLASS_CANDIDATES finds all they match (and a few more), sorted to them by the class.
+_FIRST_CLASS_SELECTOR = 2
+_CLASS_CANDIDATES = "[class*=byline i],[class*=aut]"
+_CLASS_PARTS = ("byline", "author", "autor", "auteur")
+#: Whitespace between the names of a class value, for CSS.
+_CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
 _BY = re.compile(r"^\s*(?:by|von|par|por)\b\s*:?\s*", re.IGNORECASE)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
@@ -65,11 +72,14 @@ def split_authors(text: str) -> list[str]:
     return names
 
 
-def byline_names(tree: LexborHTMLParser) -> Iterator[str]:
-    """Names in the visible bylines: the first selector that yields any wins."""
-    for selector in _BYLINE_SELECTORS:
+def byline_names(
+    tree: LexborHTMLParser, itemprop: Callable[[str], list[LexborNode]] | None = None
+) -> Iterator[str]:
+    """Names in the visible bylines: the first selector that yields any wins.
+    ``itemprop(value)`` gives the elements of ``[itemprop=value]``, if known."""
+    for nodes in _byline_matches(tree, itemprop):
         found = False
-        for node in tree.css(selector)[:20]:
+        for node in nodes[:20]:
             for target in node.css("[itemprop=name]")[:20] or [node]:
                 text = target.attributes.get("content") or target.text(deep=True, separator=" ")
                 if not text or len(text) > _MAX_BYLINE:
@@ -79,6 +89,45 @@ def byline_names(tree: LexborHTMLParser) -> Iterator[str]:
                     yield name
         if found:
             return
+
+
+def _byline_matches(
+    tree: LexborHTMLParser, itemprop: Callable[[str], list[LexborNode]] | None
+) -> Iterator[list[LexborNode]]:
+    """The matches of each of :data:`_BYLINE_SELECTORS` in turn."""
+    yield itemprop("author") if itemprop is not None else tree.css(_BYLINE_SELECTORS[0])
+    for selector in _BYLINE_SELECTORS[1:_FIRST_CLASS_SELECTOR]:
+        yield tree.css(selector)
+    by_class = _by_class(tree.css(_CLASS_CANDIDATES))
+    if by_class is None:
+        for selector in _BYLINE_SELECTORS[_FIRST_CLASS_SELECTOR:]:
+            yield tree.css(selector)
+    else:
+        yield from by_class
+
+
+def _by_class(candidates: list[LexborNode]) -> list[list[LexborNode]] | None:
+    """The matches of ".byline", "[class*=byline]" and so on, in document order; None
+    when a class name is "byline" in other letter case (which ".byline" matches in
+    quirks mode only)."""
+    byline: list[LexborNode] = []
+    parts: list[list[LexborNode]] = [[] for _ in _CLASS_PARTS]
+    last = None
+    for node in candidates:
+        key = node.mem_id
+        if key == last:
+            continue  # a node matching both candidate selectors comes twice
+        last = key
+        value = node.attributes.get("class") or ""
+        names = _CSS_SPACE.split(value)
+        if "byline" in names:
+            byline.append(node)
+        elif any(name.lower() == "byline" for name in names):
+            return None
+        for found, part in zip(parts, _CLASS_PARTS, strict=True):
+            if part in value:
+                found.append(node)
+    return [byline, *parts]
 
 
 def _clean_name(part: str) -> str | None:

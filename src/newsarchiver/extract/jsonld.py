@@ -25,6 +25,7 @@ import re
 from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,6 +57,7 @@ JsonObject = dict[str, Any]
 
 _WRAPPERS = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>")
 _LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*$", re.MULTILINE)
+_COMMENT_LINE_START = re.compile(r"\n[ \t]*//")
 _TRAILING_COMMA = re.compile(r",(\s*[}\]])")
 _SEPARATORS = " \t\r\n,;\ufeff"
 
@@ -84,7 +86,11 @@ def decode_lenient(text: str) -> list[Any]:
     """The JSON values in one ``<script type="application/ld+json">``; [] if none."""
     if not text or len(text) > MAX_SCRIPT_CHARS:
         return []
-    text = _LINE_COMMENT.sub("", _WRAPPERS.sub("", text))
+    # Each pattern is only applied where it can match: both would scan every character.
+    if "<!" in text or "-->" in text or "]]>" in text:
+        text = _WRAPPERS.sub("", text)
+    if text.lstrip(" \t").startswith("//") or _COMMENT_LINE_START.search(text):
+        text = _LINE_COMMENT.sub("", text)
     best, complete = _decode_all(text)
     if not complete:
         # Only a script the strict reading stopped short in can gain from the repair.
@@ -115,10 +121,19 @@ def _decode_all(text: str) -> tuple[list[Any], bool]:
 def types_of(obj: JsonObject) -> frozenset[str]:
     """The bare schema.org type names of ``obj`` (``schema:NewsArticle`` -> ``NewsArticle``)."""
     raw = obj.get("@type")
+    if isinstance(raw, str):
+        return _type_names(raw)
     names = raw if isinstance(raw, list) else [raw]
-    return frozenset(
-        re.split(r"[/:#]", name.strip())[-1] for name in names if isinstance(name, str)
-    )
+    return frozenset(_bare_type(name) for name in names if isinstance(name, str))
+
+
+@lru_cache(maxsize=1024)
+def _type_names(name: str) -> frozenset[str]:
+    return frozenset((_bare_type(name),))
+
+
+def _bare_type(name: str) -> str:
+    return re.split(r"[/:#]", name.strip())[-1]
 
 
 def index_json_ld(values: Iterable[Any]) -> JsonLdIndex:

@@ -82,12 +82,18 @@ _MAX_FIELD = 2_000
 _LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 _TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " : ", " / ")
 _ELLIPSIS = ("…", "...")
+#: The attributes of an element, as selectolax gives them.
+Attributes = dict[str, str | None]
+
+
 def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMetadata:
     """Read the metadata of the page in ``tree`` (fetched from ``url``) without changing it."""
-    metas = _meta_index(tree)
-    index = index_json_ld(_json_ld_values(tree))
+    meta_tags, scripts, links = _elements(tree)
+    itemprops = _Itemprops(tree)
+    metas = _meta_index(meta_tags)
+    index = index_json_ld(_json_ld_values(scripts))
     link_canonical = _first(
-        _absolute_http(href, url) for href in [*_canonical_links(tree), *metas.get("og:url", [])]
+        _absolute_http(href, url) for href in [*_canonical_links(links), *metas.get("og:url", [])]
     )
     article = choose_article(index, [url, link_canonical]) or {}
     canonical = link_canonical or _first(
@@ -99,9 +105,9 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMetadata:
     ])
     return PageMetadata(
         title=_title(tree, metas, article, site_name),
-        authors=_authors(tree, metas, index, article, site_name),
-        published=_dates(metas, article, tree, published=True),
-        modified=_dates(metas, article, tree, published=False),
+        authors=_authors(tree, metas, index, article, site_name, itemprops),
+        published=_dates(metas, article, tree, itemprops, published=True),
+        modified=_dates(metas, article, tree, itemprops, published=False),
         language=_language(tree, metas, article),
         canonical_url=canonical,
         site_name=site_name,
@@ -160,10 +166,47 @@ def _first_text(values: Iterable[str | None]) -> str | None:
     return _first(_collapse(v) for v in values)
 
 
-def _meta_index(tree: LexborHTMLParser) -> dict[str, list[str]]:
+def _elements(
+    tree: LexborHTMLParser,
+) -> tuple[list[Attributes], list[tuple[LexborNode, Attributes]], list[Attributes]]:
+    """The ``<meta content>``, ``<script type>`` and ``<link rel href>`` elements, in
+    document order (the attributes of each; the node too for scripts): one walk finds
+    every ``<meta>``, ``<script>`` and ``<link>``, and their attributes sort them."""
+    metas: list[Attributes] = []
+    scripts: list[tuple[LexborNode, Attributes]] = []
+    links: list[Attributes] = []
+    for node in tree.css("meta,script,link"):
+        tag, attrs = node.tag, node.attributes
+        if tag == "meta":
+            if "content" in attrs:
+                metas.append(attrs)
+        elif tag == "script":
+            if "type" in attrs:
+                scripts.append((node, attrs))
+        elif "rel" in attrs and "href" in attrs:
+            links.append(attrs)
+    return metas, scripts, links
+
+
+class _Itemprops:
+    """The elements of ``[itemprop=value]`` for any value: one walk, when first asked."""
+
+    def __init__(self, tree: LexborHTMLParser) -> None:
+        self.tree = tree
+        self.by_value: dict[str | None, list[LexborNode]] | None = None
+
+    def __call__(self, value: str) -> list[LexborNode]:
+        if self.by_value is None:
+            by_value: dict[str | None, list[LexborNode]] = {}
+            for node in self.tree.css("[itemprop]"):
+                by_value.setdefault(node.attributes.get("itemprop"), []).append(node)
+            self.by_value = by_value
+        return self.by_value.get(value, [])
+
+
+def _meta_index(metas: list[Attributes]) -> dict[str, list[str]]:
     index: dict[str, list[str]] = {}
-    for node in tree.css("meta[content]"):
-        attrs = node.attributes
+    for attrs in metas:
         content = attrs.get("content")
         if content is None:
             continue
@@ -174,17 +217,17 @@ def _meta_index(tree: LexborHTMLParser) -> dict[str, list[str]]:
     return index
 
 
-def _json_ld_values(tree: LexborHTMLParser) -> Iterator[Any]:
-    for node in tree.css("script[type]"):
-        kind = (node.attributes.get("type") or "").split(";")[0].strip().lower()
+def _json_ld_values(scripts: list[tuple[LexborNode, Attributes]]) -> Iterator[Any]:
+    for node, attrs in scripts:
+        kind = (attrs.get("type") or "").split(";")[0].strip().lower()
         if kind == "application/ld+json":
             yield from decode_lenient(node.text(deep=True) or "")
 
 
-def _canonical_links(tree: LexborHTMLParser) -> Iterator[str]:
-    for node in tree.css("link[rel][href]"):
-        rels = (node.attributes.get("rel") or "").lower().split()
-        href = node.attributes.get("href")
+def _canonical_links(links: list[Attributes]) -> Iterator[str]:
+    for attrs in links:
+        rels = (attrs.get("rel") or "").lower().split()
+        href = attrs.get("href")
         if "canonical" in rels and href:
             yield href
 
@@ -263,7 +306,7 @@ def _title(
 
 def _authors(
     tree: LexborHTMLParser, metas: dict[str, list[str]], index: JsonLdIndex,
-    article: JsonObject, site: str | None,
+    article: JsonObject, site: str | None, itemprops: _Itemprops,
 ) -> tuple[str, ...]:
     people: list[str] = []
     organisations: list[str] = []
@@ -279,7 +322,7 @@ def _authors(
         n for k in meta_keys for v in metas.get(k, []) if not looks_like_url(v)
         for n in split_authors(v)
     )
-    sources.append(byline_names(tree))
+    sources.append(byline_names(tree, itemprops))
     sources.append(organisations)
     excluded = site.casefold() if site else None
     for source in sources:
@@ -296,7 +339,8 @@ def _authors(
 
 
 def _dates(
-    metas: dict[str, list[str]], article: JsonObject, tree: LexborHTMLParser, *, published: bool
+    metas: dict[str, list[str]], article: JsonObject, tree: LexborHTMLParser,
+    itemprops: _Itemprops, *, published: bool,
 ) -> datetime | None:
     keys: tuple[str, ...]
     if published:
@@ -310,7 +354,7 @@ def _dates(
         from_json = _json_strings(article, "dateModified")
     # Lazily: the <time> elements are only searched when nothing before them parses.
     candidates = chain(from_json, (v for k in keys for v in metas.get(k, [])),
-                       _time_values(tree, published))
+                       _time_values(tree, itemprops, published))
     page_tz = _page_offset(metas, article)
     for candidate in candidates:
         moment = parse_date(candidate, page_tz)
@@ -327,27 +371,37 @@ def _page_offset(metas: dict[str, list[str]], article: JsonObject) -> tzinfo:
     return next((tz for tz in map(offset_of, values) if tz is not None), UTC)
 
 
-def _time_values(tree: LexborHTMLParser, published: bool) -> Iterator[str]:
-    prop = "datePublished" if published else "dateModified"
-    for node in tree.css(f"[itemprop={prop}]")[:5]:
-        value = node.attributes.get("datetime") or node.attributes.get("content")
+def _time_values(
+    tree: LexborHTMLParser, itemprops: _Itemprops, published: bool
+) -> Iterator[str]:
+    for node in itemprops("datePublished" if published else "dateModified")[:5]:
+        attrs = node.attributes
+        value = attrs.get("datetime") or attrs.get("content")
         if value:
             yield value
     if not published:
         return
-    for selector in ("time[pubdate][datetime]", "article time[datetime]", "time[datetime]"):
-        for node in tree.css(selector)[:5]:
-            value = node.attributes.get("datetime")
+    # One walk for the <time> elements; then, in turn, those of "time[pubdate][datetime]",
+    # "article time[datetime]", "time[datetime]" and "time".
+    times = [(node, node.attributes) for node in tree.css("time")]
+    dated = [(node, attrs) for node, attrs in times if "datetime" in attrs]
+    for group in (
+        [(node, attrs) for node, attrs in dated if "pubdate" in attrs],
+        [(node, attrs) for node, attrs in dated if _in_article(node)],
+        dated,
+    ):
+        for _, attrs in group[:5]:
+            value = attrs.get("datetime")
             if value:
                 yield value
-    for node in tree.css("time")[:5]:
+    for node, _ in times[:5]:
         yield _node_text(node)
 
 
 def _language(
     tree: LexborHTMLParser, metas: dict[str, list[str]], article: JsonObject
 ) -> str | None:
-    root = tree.css_first("html")
+    root = tree.root
     root_attrs = root.attributes if root is not None else {}
     candidates = [
         *_json_strings(article, "inLanguage"), root_attrs.get("lang"), root_attrs.get("xml:lang"),
@@ -372,6 +426,15 @@ def _as_list(value: Any) -> list[Any]:
 
 def _node_text(node: LexborNode) -> str:
     return node.text(deep=True) or ""
+
+
+def _in_article(node: LexborNode) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if parent.tag == "article":
+            return True
+        parent = parent.parent
+    return False
 
 
 def _in_svg(node: LexborNode) -> bool:

@@ -1,17 +1,23 @@
-"""Turning the chosen body elements into paragraphs: plain and lightly marked."""
+"""Turning the chosen body elements into paragraphs: plain and lightly marked.
+
+The elements are read from a :class:`~.subtree.Subtree`: widgets are pruned from it,
+then its text is put together with a marker where each block starts and ends, and
+cut at the markers into paragraphs.
+"""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from selectolax.lexbor import LexborNode
 
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.body import link_density
 from newsarchiver.extract.clean import class_weight
+from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
-# Markers inserted into the tree around blocks: Unicode noncharacters, reserved for
+# Markers put in the text around blocks: Unicode noncharacters, reserved for
 # internal use, so they cannot be confused with published text.
 BREAK = "\ufdd0"
 HEADING = "\ufdd1"
@@ -20,12 +26,16 @@ QUOTE = "\ufdd3"
 KINDS = (HEADING, ITEM, QUOTE)
 PREFIX = {HEADING: "## ", ITEM: "- ", QUOTE: "> ", "": ""}
 
-_BLOCK_SELECTOR = ",".join(sel.BLOCK_TAGS)
-_QUOTED_SELECTOR = ",".join(f"blockquote {t}" for t in ("p", "div", "li", "h2", "h3", "h4"))
+_BLOCK_TAGS = frozenset(sel.BLOCK_TAGS)
+#: Blocks inside a <blockquote> that are quoted paragraphs.
+_QUOTED_TAGS = frozenset({"p", "div", "li", "h2", "h3", "h4"})
+_CONDITIONAL_TAGS = frozenset(t.strip() for t in sel.CONDITIONAL_SELECTOR.split(","))
 #: Whitespace collapsed inside a paragraph (ASCII, no-break and typographic spaces).
 _SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
 #: Characters Python counts as whitespace that are kept as published (control characters).
 _NOT_SPACES_HERE = re.compile(r"[\x1c-\x1f\x85]")
+#: Longer paragraphs are collapsed by _SPACES, not split into words (one string a word).
+_SPLIT_MAX_CHARS = 100_000
 
 #: Above this link density a container inside the body is a link list and is dropped.
 MAX_LINK_DENSITY = 0.5
@@ -47,52 +57,86 @@ TEASER_MAX_CHARS = 200
 FURNITURE_MAX_CHARS = 250
 
 
-@dataclass(frozen=True, slots=True)
-class Block:
+class Block(NamedTuple):
     """One output paragraph and what it is."""
 
     text: str
     kind: str = ""
 
 
-def _prune(node: LexborNode, article_chars: dict[int, int]) -> None:
-    """Drop datelines, link lists and widgets that survived inside the body element."""
-    doomed = []
-    for time in node.css("time"):
-        holder = time.parent
-        if holder is not None and holder.mem_id != node.mem_id:
-            extra = len(holder.text().strip()) - len(time.text().strip())
-            if extra <= DATELINE_EXTRA_CHARS:
-                holder.remove()
-    for link in node.css(sel.TAG_LINK_SELECTOR):
-        holder = link.parent
-        if holder is not None and holder.mem_id != node.mem_id and link_density(holder) > 0.5:
-            holder.remove()
-    held = article_chars.get(node.mem_id, 0)
-    body_length = len(node.text().strip())
-    last_length = -1
-    for el in node.css(sel.CONDITIONAL_SELECTOR):
-        if el.mem_id == node.mem_id or article_chars.get(el.mem_id, 0) > held * KEEP_SHARE:
+def _outside_density(node: LexborNode) -> float:
+    """Link density of an element outside the subtree being rendered."""
+    text_len = len(node.text())
+    if not text_len:
+        return 0.0
+    return min(1.0, sum(len(a.text()) for a in node.css("a")) / text_len)
+
+
+def _prune(tree: Subtree, i: int, article_chars: SubtreeSums) -> None:
+    """Drop datelines, link lists and widgets that survived inside body element ``i``.
+    A dateline or tag list that is ``i`` itself takes its parent, and ``i``, with it."""
+    tags, parents, removed = tree.tags, tree.parents, tree.removed
+    end = tree.ends[i]
+    for time in range(i, end):
+        if tags[time] != "time" or removed[time]:
             continue
-        text = el.text()
+        holder = parents[time]
+        if holder == i:
+            continue
+        time_len = len(tree.text(time).strip())
+        if holder < 0:
+            outside = tree.nodes[0].parent
+            if outside is not None and len(outside.text().strip()) - time_len <= (
+                DATELINE_EXTRA_CHARS
+            ):
+                outside.remove()
+                tree.remove(0)
+                return
+        elif len(tree.text(holder).strip()) - time_len <= DATELINE_EXTRA_CHARS:
+            tree.remove(holder)
+    links = tree.nodes[i].css(sel.TAG_LINK_SELECTOR)
+    if links:
+        index = {tree.nodes[j].mem_id: j for j in range(i, end) if tags[j] == "a"}
+        for link in links:
+            j = index.get(link.mem_id)
+            if j is None or removed[j] or (holder := parents[j]) == i:
+                continue
+            if holder < 0:
+                outside = tree.nodes[0].parent
+                if outside is not None and _outside_density(outside) > 0.5:
+                    outside.remove()
+                    tree.remove(0)
+                    return
+            elif link_density(tree, holder) > 0.5:
+                tree.remove(holder)
+    kept = article_chars.get(i, 0) * KEEP_SHARE
+    body_length = len(tree.text(i).strip())
+    last_length = -1
+    doomed = []
+    for el in range(i + 1, end):
+        if tags[el] not in _CONDITIONAL_TAGS or removed[el] or article_chars.get(el, 0) > kept:
+            continue
+        text = tree.text(el)
         length = len(text.strip())
         # Nested wrappers around the same text get the same verdict as the outermost.
         if not length or length == last_length:
             continue
         last_length = length
-        if class_weight(el) < 0:
+        if class_weight(tree.nodes[el]) < 0:
             doomed.append(el)
             continue
-        density = link_density(el, length)
         if length >= body_length * MAIN_PART_SHARE:
             # Most of the body: a wrapper of the article, not a widget inside it.
-            if density > MAX_LINK_DENSITY:
+            if link_density(tree, el, length) > MAX_LINK_DENSITY:
                 doomed.append(el)
             continue
-        if el.tag == "p":
-            if density > MAX_LINK_DENSITY and length < SHORT_CONTAINER_CHARS:
+        if tags[el] == "p":
+            if length < SHORT_CONTAINER_CHARS and link_density(tree, el, length) > (
+                MAX_LINK_DENSITY
+            ):
                 doomed.append(el)
             continue
+        density = link_density(tree, el, length)
         if density > MAX_LINK_DENSITY or (
             density > MAX_LINK_DENSITY_SHORT
             and length < SHORT_CONTAINER_CHARS
@@ -100,42 +144,101 @@ def _prune(node: LexborNode, article_chars: dict[int, int]) -> None:
         ):
             doomed.append(el)
     for el in doomed:
-        el.remove()
+        if not removed[el]:
+            tree.remove(el)
 
 
-def _mark(node: LexborNode, title: str | None) -> None:
-    """Insert block markers so that one text() call yields separable paragraphs."""
+def _in_blockquote(tree: Subtree, i: int) -> bool:
+    """Whether element ``i`` has a ``<blockquote>`` ancestor, in the subtree or above it."""
+    tags, parents = tree.tags, tree.parents
+    parent = parents[i]
+    while parent >= 0:
+        if tags[parent] == "blockquote":
+            return True
+        parent = parents[parent]
+    node = tree.nodes[0].parent
+    while node is not None:
+        if node.tag == "blockquote":
+            return True
+        node = node.parent
+    return False
+
+
+def _marked_text(tree: Subtree, i: int, title: str | None) -> str:
+    """The text of element ``i`` with a marker where each block starts (and its kind)
+    and ends: a ``<td>``/``<th>`` is preceded by a space."""
+    tags, parents, removed, ends = tree.tags, tree.parents, tree.removed, tree.ends
+    end = ends[i]
     quoted: set[int] = set()
-    if node.css_first("blockquote") is not None:
-        quoted = {n.mem_id for n in node.css(_QUOTED_SELECTOR)}
+    if any(tags[j] == "blockquote" and not removed[j] for j in range(i, end)):
+        inside = {i: _in_blockquote(tree, i)}
+        for j in range(i + 1, end):
+            parent = parents[j]
+            inside[j] = inside[parent] or tags[parent] == "blockquote"
+            if inside[j] and tags[j] in _QUOTED_TAGS:
+                quoted.add(j)
     norm_title = _collapse(title).casefold() if title else ""
-    for el in node.css(_BLOCK_SELECTOR):
-        tag = el.tag or ""
-        if tag == "h1":
-            text = _collapse(el.text()).casefold()
-            if not text or (norm_title and (text in norm_title or norm_title in text)):
-                el.remove()
-                continue
-            kind = HEADING
-        elif tag in sel.HEADING_TAGS:
-            kind = HEADING
-        elif tag == "li":
-            kind = ITEM
-        elif tag == "blockquote" or el.mem_id in quoted:
-            kind = QUOTE
-        else:
-            kind = ""
-        if tag in ("br", "hr"):
-            el.insert_before(BREAK)
+    before: dict[int, str] = {}
+    after: set[int] = set()
+    for el in range(i, end):
+        tag = tags[el]
+        if removed[el]:
             continue
-        el.insert_before(BREAK + kind)
-        el.insert_after(BREAK)
-    for cell in node.css("td, th"):
-        cell.insert_before(" ")
+        if tag == "h1":
+            text = _collapse(tree.text(el)).casefold()
+            if not text or (norm_title and (text in norm_title or norm_title in text)):
+                tree.remove(el)
+                continue
+        if el == i:
+            continue  # markers around the element itself fall outside its text
+        if tag in _BLOCK_TAGS:
+            if tag in ("br", "hr"):
+                before[el] = BREAK
+                continue
+            if tag == "h1" or tag in sel.HEADING_TAGS:
+                kind = HEADING
+            elif tag == "li":
+                kind = ITEM
+            elif tag == "blockquote" or el in quoted:
+                kind = QUOTE
+            else:
+                kind = ""
+            before[el] = BREAK + kind
+            after.add(el)
+        elif tag in ("td", "th"):
+            before[el] = " "
+    if removed[i]:
+        return ""
+    # The text nodes in order, with each marker where the element it belongs to
+    # starts or ends.
+    texts, starts, text_ends = tree.texts, tree.text_starts, tree.text_ends
+    out: list[str] = []
+    cursor = starts[i]
+    open_elements = [i]
+    for el in range(i + 1, end):
+        while ends[open_elements[-1]] <= el:
+            closed = open_elements.pop()
+            out.extend(texts[cursor:text_ends[closed]])
+            cursor = text_ends[closed]
+            if closed in after and not removed[closed]:
+                out.append(BREAK)
+        out.extend(texts[cursor:starts[el]])
+        cursor = starts[el]
+        marker = before.get(el)
+        if marker is not None and not removed[el]:
+            out.append(marker)
+        open_elements.append(el)
+    while open_elements:
+        closed = open_elements.pop()
+        out.extend(texts[cursor:text_ends[closed]])
+        cursor = text_ends[closed]
+        if closed in after and not removed[closed]:
+            out.append(BREAK)
+    return "".join(out)
 
 
 def _collapse(text: str) -> str:
-    if _NOT_SPACES_HERE.search(text):
+    if len(text) >= _SPLIT_MAX_CHARS or _NOT_SPACES_HERE.search(text):
         return _SPACES.sub(" ", text).strip()
     # Faster, and the same: str.split() splits on exactly the characters of _SPACES
     # plus those of _NOT_SPACES_HERE.
@@ -143,29 +246,68 @@ def _collapse(text: str) -> str:
 
 
 def render(
-    nodes: list[LexborNode], title: str | None, article_chars: dict[int, int] | None = None
+    tree: Subtree, nodes: list[int], title: str | None,
+    article_chars: SubtreeSums | None = None,
 ) -> list[Block]:
-    """The paragraphs of the given body elements, in order. Elements holding more than
-    a fifth of the article text (``article_chars``) are never pruned as link lists."""
+    """The paragraphs of the given elements of ``tree``, in order. Elements holding
+    more than a fifth of the article text (``article_chars``) are never pruned as link
+    lists."""
+    blocks: list[Block] = []
+    for i in nodes:
+        if tree.removed[i]:
+            continue  # went with the dateline or tag list of an element before it
+        _prune(tree, i, article_chars or SubtreeSums(tree, {}))
+        _add_blocks(blocks, _marked_text(tree, i, title))
+    return _cut_trailer(blocks)
+
+
+def render_elements(nodes: list[LexborNode], title: str | None) -> list[Block]:
+    """The paragraphs of the given elements (chosen by a site's body selector)."""
     blocks: list[Block] = []
     for node in nodes:
-        _prune(node, article_chars or {})
-        _mark(node, title)
-        pending = ""
-        for chunk in node.text().split(BREAK):
-            kind = ""
-            if chunk and chunk[0] in KINDS:
-                kind, chunk = chunk[0], chunk[1:]
-            text = _collapse(chunk) if chunk.strip(" \t\n\r") else ""
-            if not text:
-                pending = pending or kind
-                continue
-            kind = kind or pending
-            pending = ""
-            if len(text) <= FURNITURE_MAX_CHARS and sel.FURNITURE_TEXT_RE.match(text):
-                continue
-            blocks.append(Block(text, kind))
+        if node.parent is None:
+            continue  # went with the dateline or tag list of an element before it
+        tree = Subtree(node)
+        _prune(tree, 0, SubtreeSums(tree, {}))
+        _add_blocks(blocks, _marked_text(tree, 0, title))
     return _cut_trailer(blocks)
+
+
+def _add_blocks(blocks: list[Block], text: str) -> None:
+    """Add the paragraphs of a marked text (see :func:`_marked_text`)."""
+    # Without the characters _collapse treats apart, each chunk collapses by split().
+    plain = not _NOT_SPACES_HERE.search(text)
+    pending = ""
+    for chunk in text.split(BREAK):
+        if not chunk:
+            continue
+        kind = ""
+        if chunk[0] in KINDS:
+            kind, chunk = chunk[0], chunk[1:]
+        if plain and len(chunk) < _SPLIT_MAX_CHARS:
+            paragraph = " ".join(chunk.split())
+        else:
+            paragraph = _collapse(chunk) if chunk.strip(" \t\n\r") else ""
+        if not paragraph:
+            pending = pending or kind
+            continue
+        kind = kind or pending
+        pending = ""
+        if len(paragraph) <= FURNITURE_MAX_CHARS and _is_furniture(paragraph):
+            continue
+        blocks.append(Block(paragraph, kind))
+
+
+def _is_furniture(text: str) -> bool:
+    """Whether a short paragraph is furniture wherever it appears (copyright lines,
+    "Share", "Advertisement", a lone byline)."""
+    if sel.FURNITURE_TEXT_RE.match(text):
+        return True
+    found = sel.RIGHTS_RESERVED_RE.search(text)
+    if found is None:
+        return False
+    start = found.start()
+    return start <= sel.RIGHTS_RESERVED_AFTER and "\n" not in text[:start]
 
 
 def _cut_trailer(blocks: list[Block]) -> list[Block]:

@@ -15,9 +15,10 @@ DROP_TAGS: tuple[str, ...] = (
     "canvas", "video", "audio", "picture", "img", "source", "track", "map", "button",
     "input", "select", "textarea", "option", "label", "dialog", "figcaption",
 )
-DROP_SELECTORS: tuple[str, ...] = (
-    "[itemprop=author]", "[rel=author]", "[itemprop=datePublished]", "[itemprop=dateModified]",
-)
+#: ... and elements with these attribute values (bylines and dates, read as metadata):
+#: ``itemprop`` as written, ``rel`` in any case (as CSS compares it in HTML).
+DROP_ITEMPROPS: frozenset[str] = frozenset({"author", "datePublished", "dateModified"})
+DROP_RELS: frozenset[str] = frozenset({"author"})
 #: Links to tag pages (rel-tag): the element holding them is a tag list when it is mostly
 #: links.
 TAG_LINK_SELECTOR = "a[rel~=tag]"
@@ -36,8 +37,8 @@ HIDDEN_STYLE_RE = re.compile(r"display: ?none", re.IGNORECASE)
 #: Elements judged by their class/id words: not inline text markup nor the rows and cells
 #: of a table (a row of a results table may well be class="player-..."), which stand or
 #: fall with their container.
-_NOT_JUDGED = ":not(a,b,i,em,strong,span,tr,td,th,tbody,thead,tfoot)"
-CLASSED_SELECTORS: tuple[str, ...] = ("[class]" + _NOT_JUDGED, "[id]" + _NOT_JUDGED)
+#: (One selector, not "[class]:not(...),[id]:not(...)": each element comes once.)
+CLASSED_SELECTOR = ":not(span,a,i,b,em,strong,td,tr,th,tbody,thead,tfoot):is([class],[id])"
 
 #: Headings whose furniture class/id ("related-posts-title") marks the box they open.
 LABEL_TAGS: frozenset[str] = frozenset({"h2", "h3", "h4", "h5", "h6"})
@@ -138,11 +139,13 @@ TEXT_CONTAINER_SELECTOR = "div, td, section, article, main"
 #: Containers removed from the chosen body when they look like link lists or widgets.
 CONDITIONAL_SELECTOR = "ul, ol, div, section, table, dl, form, p"
 
-#: Short paragraphs that are furniture wherever they appear (matched on the whole text).
+#: Short paragraphs that are furniture wherever they appear (matched on the whole text),
+#: and those that end in "all rights reserved" after at most RIGHTS_RESERVED_AFTER
+#: characters (searched apart: as an alternative of the pattern above it would be tried
+#: at each of those characters of every paragraph).
 FURNITURE_TEXT_RE = re.compile(
     r"^(?:"
     r"(?:©|\(c\)|copyright\b).{0,200}"
-    r"|.{0,120}\ball rights reserved\.?"
     r"|(?:by|von|par|por|di|door|av)\s+\S.{0,80}"
     r"|(?:advertisement|anzeige|publicité|publicidad|sponsored( content)?)"
     r"|(?:share|share this|share on \w+|tweet|email|print|comments?|read more|"
@@ -152,6 +155,8 @@ FURNITURE_TEXT_RE = re.compile(
     r")$",
     re.IGNORECASE,
 )
+RIGHTS_RESERVED_RE = re.compile(r"\ball rights reserved\.?$", re.IGNORECASE)
+RIGHTS_RESERVED_AFTER = 120
 
 #: A short block (a heading, a label) announcing what follows the article: related
 #: stories, more on the topic, the author's bio, comments. Matched on the whole block.
@@ -193,6 +198,16 @@ NOT_ARTICLE_RE = re.compile(
     r"manage (?:your )?consent",
     re.IGNORECASE,
 )
+#: Every phrase of NOT_ARTICLE_RE holds one of these (lower case). Case-insensitive
+#: alternatives cannot be scanned for quickly, so the pattern is only searched in a
+#: text that holds one of them.
+NOT_ARTICLE_WORDS: tuple[str, ...] = (
+    "javascript", "human", "robot", "captcha", "browser", "denied", "not found", "exist",
+    "404", "looking for", "subscri", "continue reading", "cookie", "consent",
+)
+#: Characters other than ASCII letters that match an ASCII letter case-insensitively
+#: (long s, Kelvin sign, dotted and dotless i): a text holding one is searched as it is.
+ASCII_FOLDING = frozenset("\u017f\u212a\u0130\u0131")
 
 #: Fewer characters of body than this is no article.
 MIN_BODY_CHARS = 80

@@ -1,0 +1,197 @@
+"""The extractor's fast paths give what they stand for.
+
+Where the extractor answers a question without asking lexbor in the obvious way (one
+walk sorted in Python instead of a walk per selector, lengths read from a flat copy of
+the tree instead of ``text()``), the answer must be the same: each fast path is checked
+here against the plain lexbor call on every fixture page and on markup built to trip it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import pytest
+from selectolax.lexbor import LexborHTMLParser, LexborNode
+
+from newsarchiver.extract import _not_article_phrase, bylines, clean, metadata, oversize
+from newsarchiver.extract import selectors as sel
+from newsarchiver.extract.render import _is_furniture
+from newsarchiver.extract.subtree import Subtree
+
+FIXTURES = Path(__file__).parent / "fixtures"
+PAGES = sorted(FIXTURES.rglob("*.html"))
+TRICKY = (
+    "<body itemprop=author><div itemprop='author' rel='AUTHOR'><span rel=Author>x</span>"
+    "<img itemprop=author><q itemprop=dateModified>y</q><q>z</q><q rel='author x'>w</q>"
+    "<div itemprop=Author>v</div><svg><path itemprop=author/></svg><a rel>u</a>"
+    "<b class='author-x byline AUTHOR autorx'>x</b><i class='BYLINE-x'>y</i>"
+    "<u class='x\u00a0byline'>z</u><s class>q</s><p class='auto Autor'>w</p>"
+    "<div class='byline\tfoo'><span class=' byline '>a</span></div>"
+    "<time datetime='2024-05-03' pubdate>Friday</time>"
+    "<article><div><time datetime='2024-05-02'>Thursday</time></div></article>"
+    "<a rel='nofollow tag' href='/t'>tag</a> tail <!-- note --><br>text"
+    "<meta content><meta name=x><script type>1</script><script>2</script><link rel href>"
+    "<link rel=canonical><link href=/x></div></body>"
+)
+
+
+def _trees() -> list[LexborHTMLParser]:
+    pages = [p.read_text("utf-8", "replace") for p in PAGES]
+    return [LexborHTMLParser(html) for html in (*pages, TRICKY, "<!DOCTYPE html>" + TRICKY)]
+
+
+def _keys(nodes: Sequence[LexborNode]) -> list[int]:
+    return [n.mem_id for n in nodes]
+
+
+def test_drop_tags_removes_what_the_drop_selectors_select() -> None:
+    assert not set(clean._FREQUENT_TAGS) & set(sel.DROP_TAGS)
+    selector = ",".join((
+        *sel.DROP_TAGS,
+        *(f"[itemprop={v}]" for v in sorted(sel.DROP_ITEMPROPS)),
+        *(f"[rel={v}]" for v in sorted(sel.DROP_RELS)),
+    ))
+    for html in (*(p.read_text("utf-8", "replace") for p in PAGES), TRICKY):
+        expected, actual = LexborHTMLParser(html), LexborHTMLParser(html)
+        root, other = expected.body or expected.root, actual.body or actual.root
+        assert root is not None and other is not None
+        for node in root.css(selector):
+            node.remove()
+        clean._drop_tags(other)
+        assert actual.html == expected.html
+
+
+def test_class_bylines_are_those_of_their_selectors() -> None:
+    sorted_out = 0
+    for tree in _trees():
+        found = bylines._by_class(tree.css(bylines._CLASS_CANDIDATES))
+        if found is None:
+            continue  # a "Byline" class: the selectors are then walked one by one
+        sorted_out += 1
+        selectors = bylines._BYLINE_SELECTORS[bylines._FIRST_CLASS_SELECTOR:]
+        assert [_keys(nodes) for nodes in found] == [_keys(tree.css(s)) for s in selectors]
+    assert sorted_out >= len(PAGES)
+
+
+def test_itemprops_and_times_are_those_of_their_selectors() -> None:
+    for tree in _trees():
+        itemprops = metadata._Itemprops(tree)
+        for value in ("author", "datePublished", "dateModified"):
+            assert _keys(itemprops(value)) == _keys(tree.css(f"[itemprop={value}]"))
+        times = tree.css("time")
+        dated = [n for n in times if "datetime" in n.attributes]
+        assert _keys(dated) == _keys(tree.css("time[datetime]"))
+        assert _keys([n for n in dated if "pubdate" in n.attributes]) == _keys(
+            tree.css("time[pubdate][datetime]")
+        )
+        assert _keys([n for n in dated if metadata._in_article(n)]) == _keys(
+            tree.css("article time[datetime]")
+        )
+
+
+def test_metadata_elements_are_those_of_their_selectors() -> None:
+    for tree in _trees():
+        metas, scripts, links = metadata._elements(tree)
+        assert metas == [n.attributes for n in tree.css("meta[content]")]
+        assert _keys([node for node, _ in scripts]) == _keys(tree.css("script[type]"))
+        assert [attrs for _, attrs in scripts] == [n.attributes for n in tree.css("script[type]")]
+        assert links == [n.attributes for n in tree.css("link[rel][href]")]
+
+
+@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
+def test_subtree_lengths_are_those_of_the_tree(path: Path) -> None:
+    tree = LexborHTMLParser(path.read_text("utf-8", "replace"))
+    root = tree.body or tree.root
+    assert root is not None
+    sub = Subtree(root)
+    assert _keys(sub.nodes) == _keys(root.css("*"))
+    for i, node in enumerate(sub.nodes):
+        assert sub.text(i) == node.text()
+        assert sub.own_text(i) == node.text(deep=False)
+        assert sub.text_length(i) == len(node.text())
+        assert sub.link_length(i) == sum(len(a.text()) for a in node.css("a"))
+        assert (i in sub.worded) == bool(node.text(deep=False).strip())
+        children = [c for c in node.iter() if c.is_element_node]
+        assert [sub.nodes[c].mem_id for c in sub.children(i)] == _keys(children)
+        assert sub.element_children(i) == len(children)
+    # A removal is made in the tree too, and the lengths follow it.
+    doomed = [i for i, tag in enumerate(sub.tags) if tag in ("ul", "figure", "table")]
+    for i in doomed:
+        if not sub.removed[i]:
+            sub.remove(i)
+    for i, node in enumerate(sub.nodes):
+        if not sub.removed[i]:
+            assert sub.text(i) == node.text()
+            assert sub.link_length(i) == sum(len(a.text()) for a in node.css("a"))
+
+
+def test_every_not_article_phrase_holds_a_word_looked_for() -> None:
+    pattern = sel.NOT_ARTICLE_RE.pattern
+    depth, start, phrases = 0, 0, []
+    for i, char in enumerate(pattern):
+        depth += {"(": 1, ")": -1}.get(char, 0)
+        if char == "|" and depth == 0:
+            phrases.append(pattern[start:i])
+            start = i + 1
+    phrases.append(pattern[start:])
+    assert len(phrases) > 10
+    for phrase in phrases:
+        literal = re.sub(r"\(\?:|[()?]", "", phrase)
+        assert any(word in literal for word in sel.NOT_ARTICLE_WORDS), phrase
+
+
+@pytest.mark.parametrize("text", [
+    "We use cookies to improve your experience.", "Please enable JavaScript.",
+    "Page not found", "Error 404", "WE USE COOKIES", "We uſe cookies", "Accept all cookies",
+    "A report on the council meeting about cookies and consent forms.", "Nothing here.",
+])
+def test_not_article_phrases_are_found_as_the_pattern_finds_them(text: str) -> None:
+    expected = sel.NOT_ARTICLE_RE.search(text)
+    found = _not_article_phrase(text)
+    assert (found and found.group(0)) == (expected and expected.group(0))
+
+
+@pytest.mark.parametrize("text", [
+    "© 2024 Example News. All rights reserved.", "Example Ltd. All Rights Reserved",
+    "x" * 119 + " all rights reserved", "x" * 121 + " all rights reserved.",
+    "Share", "By Jane Doe", "The rights reserved to the council were all spent.",
+    "ball rights reserved", "All rights reserved.\n",
+])
+def test_furniture_lines_are_those_of_one_pattern(text: str) -> None:
+    whole = re.compile(
+        sel.FURNITURE_TEXT_RE.pattern.replace(
+            "^(?:", r"^(?:.{0,120}\ball rights reserved\.?|", 1
+        ),
+        re.IGNORECASE,
+    )
+    assert _is_furniture(text) == bool(whole.match(text))
+
+
+def test_pages_of_normal_size_are_parsed_as_they_are() -> None:
+    html = (FIXTURES / "npr-taliban-provincial-capitals.html").read_text("utf-8")
+    assert oversize.bound_page(html) == (html, ())
+
+
+def test_huge_pages_are_slimmed_and_cut_to_the_tag_budget() -> None:
+    head = (
+        '<html><head><script type="application/ld+json">{"@type": "NewsArticle"}</script>'
+        "<script>var x = '<p>not markup</p>';</script><style>p { color: red }</style>"
+        "</head><body><!-- a comment --><svg><path d='M0'/></svg><article><p>Lead.</p>"
+    )
+    filler = "<li>item</li>" * (oversize.HUGE_PAGE_CHARS // 13 + 1)
+    html, notes = oversize.bound_page(head + filler + "</article></body></html>")
+    assert html.count("<") == oversize.MAX_TAGS
+    assert '{"@type": "NewsArticle"}' in html and "not markup" not in html
+    assert "color: red" not in html and "a comment" not in html and "<path" not in html
+    assert html.startswith(head[: head.index("<script>var")]) and "<p>Lead.</p>" in html
+    assert len(notes) == 1
+    assert notes[0].startswith(f"page cut after its first {oversize.MAX_TAGS:,} tags, of ")
+
+
+def test_huge_pages_of_text_are_cut_to_the_character_budget() -> None:
+    html = "<html><body><article><p>" + "word " * (oversize.HUGE_PAGE_CHARS // 4)
+    cut, notes = oversize.bound_page(html)
+    assert cut == html[: oversize.HUGE_PAGE_CHARS]
+    assert notes and notes[0].startswith(f"page cut after {oversize.HUGE_PAGE_CHARS:,} characters")
