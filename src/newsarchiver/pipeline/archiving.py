@@ -2,10 +2,12 @@
 
 Each URL fails alone: a :class:`~newsarchiver.errors.NewsArchiverError` from any
 stage is recorded in the fetch log and the run goes on. Any other exception is a
-bug and propagates. Writes happen one URL at a time, each in its own transaction,
-so a run killed at any point loses at most the URLs in flight. A run of many
-pages extracts them in worker processes (:mod:`.extraction`), and fetches pages
-the archive has never seen without asking it for conditional-GET validators.
+bug and propagates. Each URL's result is written whole, in a transaction shared
+with the others ready at the same time (:mod:`.writing`), so a run killed at any
+point loses at most the URLs in flight, never half a save. Extraction runs off the
+event loop (:mod:`.extraction`); a long list is split among processes
+(:mod:`.sharding`); pages the archive has never seen are fetched without asking it
+for conditional-GET validators.
 
 The fetcher's per-host spacing is shared with every other process on the same
 archive through :meth:`Archive.reserve_host` (see :func:`open_fetcher`).
