@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -12,7 +12,9 @@ import pytest
 
 from newsarchiver.models import FetchSettings, Outcome, Settings, UrlReport
 from newsarchiver.pipeline import Target
+from newsarchiver.pipeline.extraction import cores
 from newsarchiver.pipeline.sharding import (
+    MAX_SHARDS,
     archive_in_shards,
     host_spread,
     shard_count,
@@ -96,6 +98,7 @@ def test_one_process_for_a_small_run_or_a_private_database(sqlite_url: str) -> N
         assert shard_count(10_000, private, FixedClock()) == 1
     with Archive.open(sqlite_url) as archive:
         assert archive.shared_url == sqlite_url
+        assert shard_count(10_000, archive, FixedClock()) == min(cores(), MAX_SHARDS)
         assert shard_count(10, archive, FixedClock()) == 1
         assert shard_count(10_000, archive, lambda: T0) == 1  # cannot be sent
 
@@ -144,3 +147,14 @@ def test_a_bug_in_a_shard_is_raised(server: LocalServer, sqlite_url: str) -> Non
         archive_in_shards([Target(u) for u in pages(server, 4)], settings=SETTINGS,
                           archive=archive, clock=BrokenClock(os.getpid()), shards=2)
     assert "ValueError: a bug" in str(err.value)
+
+
+def test_one_host_allowed_one_connection_stays_in_one_process(
+        server: LocalServer, sqlite_url: str, caplog: pytest.LogCaptureFixture) -> None:
+    settings = replace(SETTINGS, fetch=replace(SETTINGS.fetch, per_host_concurrency=1))
+    urls = pages(server, 6)
+    with Archive.open(sqlite_url) as archive, caplog.at_level(logging.INFO, "newsarchiver"):
+        report = archive_in_shards([Target(u) for u in urls], settings=settings,
+                                   archive=archive, clock=FixedClock(), shards=2)
+    assert report.count(Outcome.NEW) == 6
+    assert not [r for r in caplog.records if "processes" in r.getMessage()]

@@ -174,19 +174,14 @@ def _sniff(body: bytes, content_type: str | None) -> tuple[str, int, str | None]
             return name, len(bom), None
     declared = header_charset(content_type)
     meta = prescan(body) or (_xml_declaration(body) if _is_xml(content_type) else None)
-    if declared is not None:
-        if declared == "utf-8":
-            if (text := _utf8(body)) is not None:
-                return "utf-8", 0, text
-        elif not (meta == "utf-8" and not body.isascii()
-                  and (text := _utf8(body)) is not None):
-            return declared, 0, None
-        else:
+    if declared is not None and declared != "utf-8":
+        # The header's charset holds, unless a <meta> says UTF-8 and the body is UTF-8.
+        if meta == "utf-8" and not body.isascii() and (text := _utf8(body)) is not None:
             return "utf-8", 0, text
-    if meta == "utf-8":
-        if (text := _utf8(body)) is not None:
-            return "utf-8", 0, text
-    elif meta is not None:
+        return declared, 0, None
+    if "utf-8" in (declared, meta) and (text := _utf8(body)) is not None:
+        return "utf-8", 0, text
+    if meta is not None and meta != "utf-8":
         return meta, 0, None
     return detect(body), 0, None
 

@@ -72,7 +72,7 @@ def archive_targets(
     """
     unique = unique_targets(targets)
     shards = shard_count(len(unique), archive, clock)
-    if len(split_targets(unique, shards, settings.fetch.per_host_concurrency)) > 1:
+    if shards > 1:
         return archive_in_shards(unique, settings=settings, archive=archive, clock=clock,
                                  shards=shards, progress=progress)
     return asyncio.run(archive_targets_async(
@@ -131,12 +131,17 @@ def shard_settings(settings: Settings, shards: int, spread: int) -> Settings:
 def archive_in_shards(targets: Sequence[Target], *, settings: Settings, archive: Archive,
                       clock: Clock, shards: int, progress: Progress | None = None
                       ) -> RunReport:
-    """Archive ``targets`` in ``shards`` processes; see the module docstring."""
+    """Archive ``targets`` in ``shards`` processes (in this one if they all go to one
+    shard, as the pages of a single host with a ``per_host_concurrency`` of 1 do); see
+    the module docstring."""
     url = archive.shared_url
     assert url is not None, "check shard_count first"
-    started = clock()
     per_host = settings.fetch.per_host_concurrency
     parts = split_targets(targets, shards, per_host)
+    if len(parts) < 2:
+        return asyncio.run(archive_targets_async(
+            targets, settings=settings, archive=archive, clock=clock, progress=progress))
+    started = clock()
     each = shard_settings(settings, len(parts), host_spread(shards, per_host))
     context = _start_method()
     messages: multiprocessing.Queue[tuple[Any, ...]] = context.Queue()

@@ -165,9 +165,11 @@ def unrelated_new(conn: Connection, saves: Sequence[PreparedSave],
     """
     count: Counter[str] = Counter(u for p in saves for u in p.urls)
     count.update(others)
-    known = article_ids(conn, list(count))
-    return [n for n, p in enumerate(saves)
-            if all(count[u] == 1 and u not in known for u in p.urls)]
+    alone = [n for n, p in enumerate(saves) if all(count[u] == 1 for u in p.urls)]
+    if not alone:  # nothing to look up (a batch of fetches logged alone, say)
+        return []
+    known = article_ids(conn, [u for n in alone for u in saves[n].urls])
+    return [n for n in alone if not any(u in known for u in saves[n].urls)]
 
 
 def save_new(conn: Connection, saves: Sequence[PreparedSave],
@@ -183,13 +185,10 @@ def save_new(conn: Connection, saves: Sequence[PreparedSave],
     raw_rows = {p.raw_row["sha256"]: p.raw_row for p in saves if p.raw_row is not None}
     if raw_rows:
         conn.execute(statements(conn.dialect.name).raw_page, list(raw_rows.values()))
-    ids = conn.execute(INSERT_ARTICLES, [{
-        "url": p.key, "source": p.snapshot.source, "first_seen_at": p.snapshot.seen_at,
-        "last_checked_at": p.fetch.fetched_at, "last_changed_at": p.snapshot.seen_at,
-    } for p in saves]).scalars().all()
+    ids = conn.execute(INSERT_ARTICLES, [_article_row(p) for p in saves]).scalars().all()
     conn.execute(INSERT_ARTICLE_URLS, [
-        {"url": u, "article_id": article_id, "first_seen_at": p.snapshot.seen_at}
-        for p, article_id in zip(saves, ids, strict=True) for u in p.urls])
+        row for p, article_id in zip(saves, ids, strict=True)
+        for row in _url_rows(p, article_id, p.urls)])
     conn.execute(INSERT_VERSION, [
         _version_values(p.snapshot, article_id, 1, _first_delta(p.snapshot, word_delta))
         for p, article_id in zip(saves, ids, strict=True)])
@@ -202,6 +201,19 @@ def save_new(conn: Connection, saves: Sequence[PreparedSave],
             for p, article_id in zip(saves, ids, strict=True)]
 
 
+def _article_row(p: PreparedSave) -> dict[str, object]:
+    """The row of the article a save creates."""
+    return {"url": p.key, "source": p.snapshot.source, "first_seen_at": p.snapshot.seen_at,
+            "last_checked_at": p.fetch.fetched_at, "last_changed_at": p.snapshot.seen_at}
+
+
+def _url_rows(p: PreparedSave, article_id: int, urls: Iterable[str]
+              ) -> list[dict[str, object]]:
+    """The ``article_urls`` rows that make ``urls`` lead to the article."""
+    return [{"url": u, "article_id": article_id, "first_seen_at": p.snapshot.seen_at}
+            for u in urls]
+
+
 def _first_delta(snapshot: Snapshot, word_delta: WordDelta) -> tuple[int, int]:
     """Words added and removed by an article's first version: all of its words."""
     if snapshot.words is not None:
@@ -212,19 +224,14 @@ def _first_delta(snapshot: Snapshot, word_delta: WordDelta) -> tuple[int, int]:
 def save(conn: Connection, p: PreparedSave, word_delta: WordDelta) -> SaveResult:
     """Store a prepared snapshot in the connection's (write) transaction."""
     st = statements(conn.dialect.name)
-    snap, fetch = p.snapshot, p.fetch
     if p.raw_row is not None:
         conn.execute(st.raw_page, p.raw_row)
     known = article_ids(conn, p.urls)
     article_id = next((known[u] for u in p.urls if u in known), None)
     if article_id is None:
-        article_id = conn.execute(st.article, {
-            "url": p.key, "source": snap.source, "first_seen_at": snap.seen_at,
-            "last_checked_at": fetch.fetched_at, "last_changed_at": snap.seen_at,
-        }).scalar()
+        article_id = conn.execute(st.article, _article_row(p)).scalar()
         if article_id is not None:  # a new article: this transaction holds its row
-            conn.execute(st.article_urls, [{"url": u, "article_id": article_id,
-                                            "first_seen_at": snap.seen_at} for u in p.urls])
+            conn.execute(st.article_urls, _url_rows(p, article_id, p.urls))
             return _new_version(conn, p, article_id, None, None, word_delta)
         article_id = conn.execute(ARTICLE_BY_URL, {"b_url": p.key}).scalar_one()
     return _save_known(conn, p, article_id, [u for u in p.urls if u not in known], word_delta)
@@ -235,9 +242,8 @@ def _save_known(conn: Connection, p: PreparedSave, article_id: int, new_urls: li
     snap, fetch = p.snapshot, p.fetch
     article = conn.execute(LOCK_ARTICLE, {"b_id": article_id}).one()
     if new_urls:
-        conn.execute(statements(conn.dialect.name).article_urls, [
-            {"url": u, "article_id": article_id, "first_seen_at": snap.seen_at}
-            for u in new_urls])
+        conn.execute(statements(conn.dialect.name).article_urls,
+                     _url_rows(p, article_id, new_urls))
     changes: dict[str, object] = {}
     if article.source is None and snap.source is not None:
         changes["source"] = snap.source
