@@ -142,13 +142,13 @@ def _tree_pss_mb(root: int, skip: int) -> float:
 
 
 def _sample_memory(root: int, skip: int, peak: Any, stop: Any) -> None:
-    while not stop.wait(0.02):
+    while not stop.wait(0.25):
         peak.value = max(peak.value, _tree_pss_mb(root, skip))
 
 
 class PeakMemory:
     """Samples the memory of this process and its descendants (all of the run's processes
-    but the page server and the sampler) every 20 ms; ``peak_mb`` is the largest total.
+    but the page server and the sampler) every 250 ms; ``peak_mb`` is the largest total.
 
     The sampler is a process, not a thread: a run started from a process with no other
     thread forks its shards, as the command line does.

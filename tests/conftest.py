@@ -17,6 +17,7 @@ import pytest
 
 from tests.faultserver import FaultRoutes
 from tests.localserver import LocalServer
+from tests.tlsserver import tls_server  # noqa: F401  (a fixture for the tests)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -26,7 +26,7 @@ LAYERS = {
     "cli": 6,
 }
 OWNERS = {
-    "httpx": "fetch", "httpcore": "fetch", "protego": "fetch", "brotli": "fetch",
+    "httpx": "fetch", "httpcore": "fetch", "h11": "fetch", "protego": "fetch", "brotli": "fetch",
     "charset_normalizer": "fetch",
     "selectolax": "extract",
     "sqlalchemy": "store", "alembic": "store", "psycopg": "store",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import re
 import unicodedata
 from datetime import UTC, datetime
 
 from newsarchiver.diff import (
     content_hash,
+    count_words,
     diff_texts,
     fingerprint,
     normalize_text,
@@ -124,3 +126,12 @@ def test_text_already_in_normal_form_is_recognised() -> None:
              "zw\u200bsp", "a\n\n\u2060\n\nb", "x \n\ny"]
     for text in texts:
         assert normalize_text(text) == "\n\n".join(paragraphs(text)), text
+
+
+def test_words_are_runs_of_word_characters_joined_by_inner_apostrophes() -> None:
+    pattern = re.compile(r"\w+(?:['’]\w+)*")
+    texts = ["don't", "a'b'c", "’tis", "rock'n'roll", "_under_score", "x__y", "٣٤٥ x²",
+             "Tاليقان", "e.g. U.S.", "well-known", "½ cup", "' '", "''a''", "a''b",
+             "“Quoted” — said she.", "日本語の文章", "tab\tand\u00a0nbsp", ""]
+    for text in texts:
+        assert count_words(text) == len(pattern.findall(text)), text

@@ -2,14 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
 import ipaddress
-import socket
-import ssl
-import subprocess
-import threading
-from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -19,6 +12,7 @@ from newsarchiver.fetch.guard import check_url
 from newsarchiver.models import FetchRequest
 from tests.faultserver import HTML, fast_settings
 from tests.localserver import LocalServer
+from tests.tlsserver import TLSServer
 
 STRICT = AddressPolicy()
 
@@ -131,40 +125,8 @@ async def test_private_networks_allowed_is_said_in_the_log(
     assert "10.0.0.0/8" in caplog.text
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[int]:
-    """A TLS server on loopback with a self-signed certificate; yields its port."""
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
-                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)
-    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
-    context.load_cert_chain(cert, key)
-    listener = socket.create_server(("127.0.0.1", 0))
-    listener.settimeout(0.2)
-    stop = threading.Event()
-
-    def serve() -> None:
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except TimeoutError:
-                continue
-            with conn, contextlib.suppress(OSError):
-                context.wrap_socket(conn, server_side=True).close()
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    try:
-        yield int(listener.getsockname()[1])
-    finally:
-        stop.set()
-        thread.join(2)
-        listener.close()
-
-
-async def test_a_bad_certificate_is_a_tls_error_never_bypassed(tls_server: int) -> None:
-    url = f"https://127.0.0.1:{tls_server}/"
+async def test_a_bad_certificate_is_a_tls_error_never_bypassed(tls_server: TLSServer) -> None:
+    url = f"https://127.0.0.1:{tls_server.port}/"
     async with Fetcher(fast_settings()) as fetcher:
         with pytest.raises(TLSError) as info:
             await fetcher.fetch(FetchRequest(url=url))

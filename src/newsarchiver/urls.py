@@ -66,6 +66,14 @@ def normalize_url(
     >>> normalize_url("HTTPS://Example.COM:443/a?utm_source=x&id=3#top")
     'https://example.com/a?id=3'
     """
+    params = None if tracking_params is None else tuple(tracking_params)
+    return _normalize_url(url, params, schemes)
+
+
+#: A run spells the same URL several times (target, final URL, canonical link).
+@functools.lru_cache(maxsize=4096)
+def _normalize_url(url: str, tracking_params: tuple[str, ...] | None,
+                   schemes: frozenset[str]) -> str:
     url = url.strip()
     try:
         parts = urlsplit(url)
@@ -95,6 +103,7 @@ def normalize_url(
     return urlunsplit((scheme, netloc, path, query, ""))
 
 
+@functools.lru_cache(maxsize=4096)
 def host_of(url: str) -> str:
     """The lowercase host (with port if not default) that politeness limits key on."""
     parts = urlsplit(url)

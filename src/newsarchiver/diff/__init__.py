@@ -19,6 +19,7 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+from itertools import filterfalse
 from typing import Literal
 
 from newsarchiver.models import Article
@@ -28,10 +29,6 @@ from newsarchiver.models import Article
 _INVISIBLE_CHARACTERS = "\u200b\u2060\ufeff\u00ad\u180e"
 _INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARACTERS), None)
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-_VISIBLE = f"[^\\s{_INVISIBLE_CHARACTERS}]+"
-#: Text already in normal form (once NFC): visible characters, single spaces between
-#: words and blank lines between paragraphs.
-_NORMAL_FORM = re.compile(f"{_VISIBLE}(?:(?: |\n\n){_VISIBLE})*")
 _WORD = re.compile(r"\w+(?:['’]\w+)*")
 #: Words and single punctuation marks, each with the whitespace after it: diffs
 #: compare these, so spaces never match on their own and split an edit apart.
@@ -52,9 +49,19 @@ def paragraphs(text: str) -> list[str]:
 
 def normalize_text(text: str) -> str:
     """The form that content hashes and diffs compare."""
-    if unicodedata.is_normalized("NFC", text) and _NORMAL_FORM.fullmatch(text):
+    if _in_normal_form(text):
         return text  # most extracted bodies: checking is several times cheaper
     return "\n\n".join(paragraphs(text))
+
+
+def _in_normal_form(text: str) -> bool:
+    """Whether ``text`` is what :func:`normalize_text` makes of it: NFC, no invisible
+    characters, paragraphs separated by one blank line, words by single spaces."""
+    if not unicodedata.is_normalized("NFC", text):
+        return False
+    if any(character in text for character in _INVISIBLE_CHARACTERS):
+        return False
+    return all(p and " ".join(p.split()) == p for p in text.split("\n\n"))
 
 
 def content_hash(article: Article) -> str:
@@ -74,7 +81,12 @@ def _content_hash(title: str | None, normalized_body: str) -> str:
 
 
 def count_words(text: str) -> int:
-    return len(_WORD.findall(text))
+    """The words of ``text``: runs of word characters, joined by inner apostrophes."""
+    # A word never spans whitespace, and a token of word characters alone is one word:
+    # only the other tokens need the pattern.
+    tokens = text.split()
+    others = list(filterfalse(str.isalnum, tokens))
+    return len(tokens) - len(others) + len(_WORD.findall(" ".join(others)))
 
 
 def word_count(body: str) -> int:

@@ -44,7 +44,7 @@ from newsarchiver.fetch.exchange import (
     REDIRECT_STATUSES,
     Exchange,
     Kind,
-    empty_cookie_jar,
+    RequestDefaults,
     exchange,
     media_type,
 )
@@ -56,6 +56,7 @@ from newsarchiver.fetch.guard import (
     Resolver,
     check_url,
 )
+from newsarchiver.fetch.http11 import HTTP11Transport
 from newsarchiver.fetch.politeness import (
     HOST_BACKOFF_STATUSES,
     RETRY_STATUSES,
@@ -90,22 +91,6 @@ class _RetryableStatus:
     final_url: str
     host: str
     retry_after: float | None
-
-
-class _GuardedTransport(httpx.AsyncHTTPTransport):
-    """httpx's transport with the connection pool built on :class:`GuardedBackend`."""
-
-    def __init__(self, backend: GuardedBackend, limits: httpx.Limits) -> None:
-        import httpcore
-
-        super().__init__(verify=True, trust_env=False, limits=limits)
-        self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(verify=True, trust_env=False),
-            max_connections=limits.max_connections,
-            max_keepalive_connections=limits.max_keepalive_connections,
-            keepalive_expiry=limits.keepalive_expiry,
-            network_backend=backend,
-        )
 
 
 def _origin(url: httpx.URL) -> str:
@@ -145,7 +130,11 @@ class Fetcher:
         self._politeness = Politeness(settings.per_host_concurrency, settings.per_host_delay,
                                       self._rng, host_gate)
         self._slots = asyncio.Semaphore(max(1, settings.concurrency))
-        self._client: httpx.AsyncClient | None = None
+        self._transport: HTTP11Transport | None = None
+        self._defaults = RequestDefaults(
+            headers={"User-Agent": settings.user_agent, "Accept": "*/*",
+                     "Accept-Encoding": "gzip, deflate, br, zstd"},
+            timeouts=httpx.Timeout(settings.timeout, connect=settings.connect_timeout).as_dict())
         self._robots_skipped: set[str] = set()
         if settings.allow_private_networks:
             self._log.warning("SSRF guard off: private, loopback and link-local addresses "
@@ -157,23 +146,16 @@ class Fetcher:
             self._log.warning("robots.txt is not obeyed for any host (obey_robots = false)")
 
     async def __aenter__(self) -> Fetcher:
-        limits = httpx.Limits(max_connections=None,
-                              max_keepalive_connections=max(4, self.settings.concurrency))
-        self._client = httpx.AsyncClient(
-            transport=_GuardedTransport(self._backend, limits),
-            follow_redirects=False, trust_env=False, cookies=empty_cookie_jar(),
-            timeout=httpx.Timeout(self.settings.timeout, connect=self.settings.connect_timeout),
-            headers={"User-Agent": self.settings.user_agent,
-                     "Accept-Encoding": "gzip, deflate, br, zstd"},
-        )
-        await self._client.__aenter__()
+        self._transport = HTTP11Transport(
+            self._backend, httpx.create_ssl_context(verify=True, trust_env=False),
+            max_idle=max(4, self.settings.concurrency))
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None,
                         exc: BaseException | None, tb: TracebackType | None) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._transport is not None:
+            await self._transport.aclose()
+            self._transport = None
 
     async def fetch(self, request: FetchRequest) -> FetchResult:
         """Fetch ``request.url``; raise a :class:`FetchError` subclass on failure."""
@@ -294,13 +276,13 @@ class Fetcher:
     async def _exchange(self, url: httpx.URL, headers: dict[str, str], policy: AddressPolicy,
                         budget: float, kind: Kind, jar: httpx.Cookies, *,
                         cap: int | None = None, truncate_at_cap: bool = False) -> Exchange:
-        assert self._client is not None, "use the Fetcher as an async context manager"
+        assert self._transport is not None, "use the Fetcher as an async context manager"
         if budget <= 0:
             raise FetchTimeout(f"no complete response within {self.settings.timeout:.1f} s",
                                url=str(url))
         async with self._politeness.gate(host_of(str(url))).slot(), self._slots:
             return await exchange(
-                self._client, url, headers=headers, policy=policy,
+                self._transport, self._defaults, url, headers=headers, policy=policy,
                 loose=policy.looser_than(self._policy), budget=budget, kind=kind,
                 cap=cap or self.settings.max_bytes, cookies=jar,
                 truncate_at_cap=truncate_at_cap)

@@ -7,9 +7,9 @@ Everything that can go wrong on the wire becomes a typed
 from __future__ import annotations
 
 import asyncio
+import base64
 import ssl
 from dataclasses import dataclass
-from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Literal
 
 import httpx
@@ -39,15 +39,13 @@ DRAIN_LIMIT = 64 * 1024
 Kind = Literal["page", "feed", "any"]
 
 
-class NoCookies(DefaultCookiePolicy):
-    """A policy that stores nothing: the shared client keeps no cookie jar."""
+@dataclass(frozen=True, slots=True)
+class RequestDefaults:
+    """What every request carries unless the exchange says otherwise: headers
+    (User-Agent, Accept-Encoding, ...) and httpx's timeouts (connect, read, write)."""
 
-    def set_ok(self, cookie: object, request: object) -> bool:
-        return False
-
-
-def empty_cookie_jar() -> CookieJar:
-    return CookieJar(policy=NoCookies())
+    headers: dict[str, str]
+    timeouts: dict[str, float | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,7 +93,8 @@ def tls_reason(exc: BaseException) -> str | None:
 
 
 async def exchange(
-    client: httpx.AsyncClient, url: httpx.URL, *, headers: dict[str, str],
+    transport: httpx.AsyncBaseTransport, defaults: RequestDefaults, url: httpx.URL, *,
+    headers: dict[str, str],
     policy: AddressPolicy, loose: bool, budget: float, kind: Kind, cap: int,
     cookies: httpx.Cookies, truncate_at_cap: bool = False,
 ) -> Exchange:
@@ -104,12 +103,15 @@ async def exchange(
     token = current_policy.set(policy)
     try:
         async with asyncio.timeout(budget):
-            request = client.build_request("GET", url, headers=headers)
+            request = httpx.Request("GET", url, headers={**defaults.headers, **headers},
+                                    extensions={"timeout": defaults.timeouts})
             if loose:  # never pool a connection opened under a looser policy
                 request.headers["Connection"] = "close"
+            if url.userinfo:  # the caller keeps userinfo on its own origin only
+                request.headers["Authorization"] = _basic_auth(url)
             if cookies:
                 cookies.set_cookie_header(request)
-            response = await client.send(request, stream=True)
+            response = await transport.handle_async_request(request)
             try:
                 if "set-cookie" in response.headers:
                     cookies.extract_cookies(response)
@@ -134,6 +136,12 @@ async def exchange(
                            url=where) from exc
     finally:
         current_policy.reset(token)
+
+
+def _basic_auth(url: httpx.URL) -> str:
+    """The Basic ``Authorization`` value for the credentials in ``url``."""
+    pair = f"{url.username}:{url.password}".encode()
+    return "Basic " + base64.b64encode(pair).decode("ascii")
 
 
 async def _read(response: httpx.Response, url: httpx.URL, kind: Kind, cap: int,

@@ -6,16 +6,17 @@ Two checks, both needed:
   schemes other than http/https and hosts that *are* forbidden addresses, in any
   spelling a resolver would accept (``2130706433``, ``0x7f.1``, ``017700000001``,
   ``[::ffff:127.0.0.1]``). This gives an early, clear refusal.
-* At connection time, :class:`GuardedBackend` (an httpcore network backend) resolves
-  the host itself, checks *every* resolved address and then connects to the checked
-  IP, never to the name. A host that resolves to a public address when first looked
-  at and to a private one later (DNS rebinding) cannot slip past, because the address
-  checked is the address connected to. TLS still verifies the certificate against
-  the host name (httpcore passes it as ``server_hostname``).
+* At connection time, :class:`GuardedBackend` (which opens the connections of
+  :mod:`.http11`) resolves the host itself, checks *every* resolved address and then
+  connects to the checked IP, never to the name. A host that resolves to a public
+  address when first looked at and to a private one later (DNS rebinding) cannot slip
+  past, because the address checked is the address connected to. TLS still verifies
+  the certificate against the host name (passed as ``server_hostname``).
 
 Checking the peer address of an already opened socket was rejected: by then the
 connection exists and, on a reused pooled connection, the request may already
-have been sent. Environment proxies are disabled by the client for the same reason.
+have been sent. No proxy is ever used (environment settings included), for the same
+reason.
 
 The policy in force is carried by a context variable (:data:`current_policy`), set
 by the fetcher around each exchange, so one shared connection pool can serve
@@ -29,16 +30,14 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import ipaddress
-import select
 import socket
-import ssl
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
 
-import httpcore
+import httpx
 
 from newsarchiver.errors import UnsafeURL
+from newsarchiver.fetch.streams import AsyncioStream, connect_tcp
 
 IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
@@ -175,62 +174,15 @@ async def system_resolver(host: str, port: int) -> list[str]:
     return list(dict.fromkeys(str(info[4][0]) for info in infos))
 
 
-class _Stream(httpcore.AsyncNetworkStream):
-    """A connected stream that answers httpcore's idle-connection check cheaply.
-
-    httpcore asks every pooled connection whether its socket is readable each time
-    a request enters or leaves the pool; the underlying stream looks the socket up
-    through several layers each time. Here it is looked up once.
-    """
-
-    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
-        self._inner = inner
-        self._socket: socket.socket | None = inner.get_extra_info("socket")
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        return await self._inner.read(max_bytes, timeout)
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        await self._inner.write(buffer, timeout)
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
-                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
-        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
-
-    def get_extra_info(self, info: str) -> Any:
-        if info == "is_readable":
-            return _readable(self._socket)
-        return self._inner.get_extra_info(info)
-
-
-def _readable(sock: socket.socket | None) -> bool:
-    """Data (or the end of the stream) is waiting: the connection is no longer usable."""
-    fd = -1 if sock is None else sock.fileno()
-    if fd < 0:
-        return True
-    if not hasattr(select, "poll"):  # Windows
-        return bool(select.select([fd], [], [], 0)[0])
-    poller = select.poll()
-    poller.register(fd, select.POLLIN)
-    return bool(poller.poll(0))
-
-
-class GuardedBackend(httpcore.AsyncNetworkBackend):
+class GuardedBackend:
     """Resolves, checks every address against the current policy, connects to the IP."""
 
     def __init__(self, default_policy: AddressPolicy, resolver: Resolver | None = None) -> None:
         self._default = default_policy
         self._resolver = resolver or system_resolver
-        self._inner = httpcore.AnyIOBackend()
 
-    async def connect_tcp(
-        self, host: str, port: int, timeout: float | None = None,
-        local_address: str | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
+    async def connect_tcp(self, host: str, port: int,
+                          timeout: float | None = None) -> AsyncioStream:
         policy = current_policy.get() or self._default
         literal = parse_numeric_host(host)
         if literal is not None:
@@ -239,30 +191,19 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
             try:
                 addresses = await asyncio.wait_for(self._resolver(host, port), timeout)
             except TimeoutError:
-                raise httpcore.ConnectTimeout(f"resolving {host} timed out") from None
+                raise httpx.ConnectTimeout(f"resolving {host} timed out") from None
             except OSError as exc:
-                raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+                raise httpx.ConnectError(f"cannot resolve {host}: {exc}") from exc
         if not addresses:
-            raise httpcore.ConnectError(f"{host} has no address")
+            raise httpx.ConnectError(f"{host} has no address")
         for address in addresses:
             if not policy.permits(ipaddress.ip_address(address.split("%", 1)[0])):
                 raise BlockedAddress(host, address)
         last: Exception | None = None
         for address in addresses:
             try:
-                return _Stream(await self._inner.connect_tcp(
-                    address, port, timeout=timeout, local_address=local_address,
-                    socket_options=socket_options))
-            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                return await connect_tcp(address, port, timeout=timeout)
+            except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
                 last = exc
         assert last is not None
         raise last
-
-    async def connect_unix_socket(
-        self, path: str, timeout: float | None = None,
-        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
-    ) -> httpcore.AsyncNetworkStream:
-        raise httpcore.ConnectError("unix sockets are not used by the fetcher")
-
-    async def sleep(self, seconds: float) -> None:
-        await self._inner.sleep(seconds)
