@@ -173,6 +173,8 @@ def _sniff(body: bytes, content_type: str | None) -> tuple[str, int, str | None]
         if body.startswith(bom):
             return name, len(bom), None
     declared = header_charset(content_type)
+    if declared == "utf-8" and (text := _utf8(body)) is not None:
+        return "utf-8", 0, text  # what follows would say so too, with or without a <meta>
     meta = prescan(body) or (_xml_declaration(body) if _is_xml(content_type) else None)
     if declared is not None and declared != "utf-8":
         # The header's charset holds, unless a <meta> says UTF-8 and the body is UTF-8.

@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
+import functools
 import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Iterable
@@ -49,6 +50,7 @@ _CGNAT = ipaddress.IPv4Network("100.64.0.0/10")
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 
+@functools.lru_cache(maxsize=4096)
 def parse_numeric_host(host: str) -> IPAddress | None:
     """The address a numeric host spelling denotes, as ``inet_aton``/``inet_pton`` read it.
 
