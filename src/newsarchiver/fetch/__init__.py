@@ -3,6 +3,8 @@
 :class:`Fetcher` makes polite (robots.txt, per-host limits, back-off), bounded
 (deadline, size cap, redirect hops) and guarded (SSRF, TLS, credentials) GETs;
 :func:`read_local` reads a saved page; :func:`decode_html` sniffs and decodes HTML.
+Requests and responses are httpx's; they travel on the HTTP/1.1 transport of
+:mod:`.http11` (h11 over asyncio streams, connections opened by the SSRF guard).
 """
 
 from __future__ import annotations

@@ -121,9 +121,12 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
         origin = (scheme, url.raw_host, url.port or (443 if scheme == b"https" else 80))
         connection = self._take_idle(origin) or await self._connect(origin, timeouts)
         try:
-            head = connection.h11.send(h11.Request(
-                method=request.method, target=url.raw_path, headers=request.headers.raw))
-            end = connection.h11.send(h11.EndOfMessage())
+            try:
+                head = connection.h11.send(h11.Request(
+                    method=request.method, target=url.raw_path, headers=request.headers.raw))
+                end = connection.h11.send(h11.EndOfMessage())
+            except h11.LocalProtocolError as exc:
+                raise httpx.LocalProtocolError(str(exc)) from exc
             await connection.stream.write(head + end, timeouts.get("write"))
             while True:
                 event = await connection.next_event(timeouts.get("read"))

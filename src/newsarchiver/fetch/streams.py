@@ -146,12 +146,13 @@ class AsyncioStream:
                 transport = await loop.start_tls(
                     self._transport, self._protocol, ssl_context,
                     server_hostname=server_hostname)
-        except TimeoutError:
+        except BaseException as exc:  # cancelled too: the connection is not left open
             self._transport.abort()
-            raise httpx.ConnectTimeout("timed out in the TLS handshake") from None
-        except (OSError, ssl.SSLError) as exc:  # ssl.SSLError is an OSError; named for clarity
-            self._transport.abort()
-            raise httpx.ConnectError(str(exc)) from exc
+            if isinstance(exc, TimeoutError):
+                raise httpx.ConnectTimeout("timed out in the TLS handshake") from None
+            if isinstance(exc, OSError):  # ssl.SSLError included
+                raise httpx.ConnectError(str(exc)) from exc
+            raise
         if transport is None:
             raise httpx.ConnectError("the connection closed during the TLS handshake")
         assert isinstance(transport, asyncio.Transport)
@@ -170,11 +171,12 @@ async def connect_tcp(address: str, port: int, timeout: float | None = None) -> 
         async with asyncio.timeout(timeout):
             await loop.sock_connect(sock, (address, port))
         transport, protocol = await loop.create_connection(_Protocol, sock=sock)
-    except TimeoutError:
+    except BaseException as exc:  # cancelled too: the socket is not left open
         sock.close()
-        raise httpx.ConnectTimeout(f"timed out connecting to {address}:{port}") from None
-    except OSError as exc:
-        sock.close()
-        raise httpx.ConnectError(str(exc)) from exc
+        if isinstance(exc, TimeoutError):
+            raise httpx.ConnectTimeout(f"timed out connecting to {address}:{port}") from None
+        if isinstance(exc, OSError):
+            raise httpx.ConnectError(str(exc)) from exc
+        raise
     assert isinstance(transport, asyncio.Transport)
     return AsyncioStream(transport, protocol)
