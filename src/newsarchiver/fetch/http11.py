@@ -132,6 +132,8 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
                 event = await connection.next_event(timeouts.get("read"))
                 if isinstance(event, h11.Response):
                     break
+                if isinstance(event, h11.ConnectionClosed):
+                    raise httpx.RemoteProtocolError("the connection closed before a response")
         except BaseException:
             connection.close()
             raise
