@@ -181,8 +181,8 @@ def _sniff(body: bytes, content_type: str | None) -> tuple[str, int, str | None]
         if meta == "utf-8" and not body.isascii() and (text := _utf8(body)) is not None:
             return "utf-8", 0, text
         return declared, 0, None
-    if "utf-8" in (declared, meta) and (text := _utf8(body)) is not None:
-        return "utf-8", 0, text
+    if declared is None and meta == "utf-8" and (text := _utf8(body)) is not None:
+        return "utf-8", 0, text  # (a UTF-8 header was tried above)
     if meta is not None and meta != "utf-8":
         return meta, 0, None
     return detect(body), 0, None

@@ -144,14 +144,20 @@ class HTTP11Transport(httpx.AsyncBaseTransport):
 
     def _take_idle(self, origin: Origin) -> _Connection | None:
         idle = self._idle.get(origin)
+        if idle is None:
+            return None
         now = asyncio.get_running_loop().time()
-        while idle:
+        found = None
+        while idle and found is None:
             connection = idle.pop()
             self._idle_count -= 1
             if now - connection.idle_since < self._expiry and not connection.stream.readable():
-                return connection
-            connection.close()
-        return None
+                found = connection
+            else:
+                connection.close()
+        if not idle:  # a long run meets many origins: keep only those with idle connections
+            del self._idle[origin]
+        return found
 
     async def _connect(self, origin: Origin, timeouts: dict[str, float | None]) -> _Connection:
         scheme, raw_host, port = origin
