@@ -138,14 +138,20 @@ def _count_good(
 
 def _score_paragraphs(tree: Subtree) -> _Candidates:
     found = _Candidates(tree)
+    # The text of an element is put together only when it is long enough unstripped.
+    length = tree.text_length
     for i, tag in enumerate(tree.tags):
         if tag in _PARAGRAPH_TAGS:
+            if length(i) < MIN_PARAGRAPH_CHARS:
+                continue
             text = tree.text(i).strip()
             if len(text) >= MIN_PARAGRAPH_CHARS:
                 _credit(found, i, text)
         elif tag == "li":
             # Long list items (recipe steps, explainer points) are article text, but
             # carry no score: navigation and link lists are made of list items too.
+            if length(i) < GOOD_PARAGRAPH_CHARS:
+                continue
             text = tree.text(i).strip()
             if len(text) >= GOOD_PARAGRAPH_CHARS:
                 _count_good(found, i, text, max_density=ITEM_MAX_LINK_DENSITY)

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import selectors as sel
@@ -63,12 +61,24 @@ _PAIRING = sel.FIRST_PARTS | sel.MODIFIERS
 _NAME_SIGNALS: dict[str, int] = {}
 
 
-@lru_cache(maxsize=65536)
+#: Signals of whole class or id values, filled as values are met (bounded).
+_VALUE_SIGNALS: dict[str, int] = {}
+
+
 def signals(raw: str) -> int:
     """The signals (:data:`~.selectors.STRONG` | ``WEAK`` | ``GOOD`` bits) of one class
     or id value: those of its space-separated names together. Values and names repeat
     across a page and between pages, so both are cached; class and id are judged
     separately so that unique ids do not defeat the cache."""
+    found = _VALUE_SIGNALS.get(raw)
+    if found is None:
+        found = _value_signals(raw)
+        if len(_VALUE_SIGNALS) < _TOKEN_CACHE_MAX:
+            _VALUE_SIGNALS[raw] = found
+    return found
+
+
+def _value_signals(raw: str) -> int:
     found = 0
     for name in raw.split():
         bits = _NAME_SIGNALS.get(name)
@@ -183,17 +193,6 @@ def _is_chrome(node: LexborNode) -> bool:
     return bool(sel.HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
 
 
-def _chrome_attributes(attrs: dict[str, str | None]) -> bool:
-    """Whether attributes alone select an element as chrome: the attribute selectors of
-    :data:`~.selectors.CHROME_SELECTORS`, checked without a walk of the tree."""
-    return (
-        "hidden" in attrs
-        or "role" in attrs
-        or attrs.get("aria-hidden") == "true"
-        or bool(sel.HIDDEN_STYLE_RE.search(attrs.get("style") or ""))
-    )
-
-
 def _labelled_box(heading: LexborNode) -> LexborNode | None:
     """The container a heading is the first child of: a "related posts" title labels
     the whole box of teasers under it."""
@@ -237,13 +236,23 @@ def _dropped_by(node: LexborNode) -> bool:
 def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     _drop_tags(root)
-    # One walk finds the paragraphs (to measure the page) and the chrome.
+    # One walk finds the paragraphs (to measure the page) and the chrome. A node comes
+    # once per selector it matches: a paragraph that comes once has no chrome attribute.
     paragraph_total = 0
     chrome: list[LexborNode] = []
-    for node in root.css(_PARAGRAPH_OR_CHROME_SELECTOR):
+    candidates = root.css(_PARAGRAPH_OR_CHROME_SELECTOR)
+    end = len(candidates)
+    i = 0
+    while i < end:
+        node = candidates[i]
+        key = node.mem_id
+        j = i + 1
+        while j < end and candidates[j].mem_id == key:
+            j += 1
+        once, i = j - i == 1, j
         if node.tag == "p":
             paragraph_total += len(node.text())
-            if not _chrome_attributes(node.attributes):
+            if once:
                 continue
         chrome.append(node)
     # All the text counts only on pages without paragraphs.
@@ -263,11 +272,17 @@ def drop_furniture(root: LexborNode) -> None:
             removed = True
     # The same goes for class/id furniture: a doomed node goes at once.
     removed = False
+    known = _VALUE_SIGNALS.get
     for node in root.css(sel.CLASSED_SELECTOR):
         if removed and node.parent is None:
             continue
+        # node_signals(node), with the cache looked up here: most nodes come this far.
         attrs = node.attributes
-        found = signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
+        found = 0
+        for value in (attrs.get("class"), attrs.get("id")):
+            if value:
+                bits = known(value)
+                found |= signals(value) if bits is None else bits
         if not found or found == sel.GOOD or node.tag in ("body", "main"):
             continue
         share = furniture_limit(found)

@@ -166,16 +166,21 @@ def _first_text(values: Iterable[str | None]) -> str | None:
     return _first(_collapse(v) for v in values)
 
 
+#: The elements :func:`_elements` keeps, and a few more: JSON-LD scripts and canonical
+#: links are picked out exactly by their attributes.
+_ELEMENTS_SELECTOR = 'meta[content],script[type*="ld+json" i],link[rel*=canonical i][href]'
+
+
 def _elements(
     tree: LexborHTMLParser,
 ) -> tuple[list[Attributes], list[tuple[LexborNode, Attributes]], list[Attributes]]:
-    """The ``<meta content>``, ``<script type>`` and ``<link rel href>`` elements, in
-    document order (the attributes of each; the node too for scripts): one walk finds
-    every ``<meta>``, ``<script>`` and ``<link>``, and their attributes sort them."""
+    """The ``<meta content>`` elements, the ``<script>`` elements whose type may be
+    JSON-LD and the ``<link>`` elements that may be canonical, in document order (the
+    attributes of each; the node too for scripts), found in one walk."""
     metas: list[Attributes] = []
     scripts: list[tuple[LexborNode, Attributes]] = []
     links: list[Attributes] = []
-    for node in tree.css("meta,script,link"):
+    for node in tree.css(_ELEMENTS_SELECTOR):
         tag, attrs = node.tag, node.attributes
         if tag == "meta":
             if "content" in attrs:

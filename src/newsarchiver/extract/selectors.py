@@ -157,6 +157,9 @@ FURNITURE_TEXT_RE = re.compile(
 )
 RIGHTS_RESERVED_RE = re.compile(r"\ball rights reserved\.?$", re.IGNORECASE)
 RIGHTS_RESERVED_AFTER = 120
+#: The most characters RIGHTS_RESERVED_RE matches (one more than it can, a newline
+#: before the end included).
+RIGHTS_RESERVED_CHARS = 22
 
 #: A short block (a heading, a label) announcing what follows the article: related
 #: stories, more on the topic, the author's bio, comments. Matched on the whole block.
