@@ -19,6 +19,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from newsarchiver.extract import _not_article_phrase, bylines, clean, metadata, oversize
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.render import _is_furniture
+from newsarchiver.extract.select import select
 from newsarchiver.extract.subtree import Subtree
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -66,6 +67,17 @@ def test_drop_tags_removes_what_the_drop_selectors_select() -> None:
             node.remove()
         clean._drop_tags(other)
         assert actual.html == expected.html
+
+
+def test_the_shared_selector_engine_selects_as_each_page_s_own() -> None:
+    queries = (clean._DROP_CANDIDATES, sel.CLASSED_SELECTOR, "p", "[itemprop]", "time")
+    trees = _trees()
+    for tree in trees + trees:  # one engine, page after page and back
+        root = tree.body or tree.root
+        assert root is not None
+        for query in queries:
+            assert _keys(select(tree, query)) == _keys(tree.css(query))
+            assert _keys(select(root, query)) == _keys(root.css(query))
 
 
 def test_paragraphs_that_come_twice_are_those_with_chrome_attributes() -> None:

@@ -17,6 +17,8 @@ from collections.abc import Callable, Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
+from newsarchiver.extract.select import select
+
 _MAX_BYLINE = 300
 _BYLINE_SELECTORS = (
     "[itemprop=author]", "a[rel~=author]", ".byline", "[class*=byline]",
@@ -80,7 +82,7 @@ def byline_names(
     for nodes in _byline_matches(tree, itemprop):
         found = False
         for node in nodes[:20]:
-            for target in node.css("[itemprop=name]")[:20] or [node]:
+            for target in select(node, "[itemprop=name]")[:20] or [node]:
                 text = target.attributes.get("content") or target.text(deep=True, separator=" ")
                 if not text or len(text) > _MAX_BYLINE:
                     continue
@@ -95,13 +97,13 @@ def _byline_matches(
     tree: LexborHTMLParser, itemprop: Callable[[str], list[LexborNode]] | None
 ) -> Iterator[list[LexborNode]]:
     """The matches of each of :data:`_BYLINE_SELECTORS` in turn."""
-    yield itemprop("author") if itemprop is not None else tree.css(_BYLINE_SELECTORS[0])
+    yield itemprop("author") if itemprop is not None else select(tree, _BYLINE_SELECTORS[0])
     for selector in _BYLINE_SELECTORS[1:_FIRST_CLASS_SELECTOR]:
-        yield tree.css(selector)
-    by_class = _by_class(tree.css(_CLASS_CANDIDATES))
+        yield select(tree, selector)
+    by_class = _by_class(select(tree, _CLASS_CANDIDATES))
     if by_class is None:
         for selector in _BYLINE_SELECTORS[_FIRST_CLASS_SELECTOR:]:
-            yield tree.css(selector)
+            yield select(tree, selector)
     else:
         yield from by_class
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import selectors as sel
+from newsarchiver.extract.select import select
 
 #: The most frequent tags that are not dropped, most frequent first. Selecting every
 #: element that is none of these (and those with the dropped attributes) and sorting
@@ -167,7 +168,7 @@ def _held(
         return text_len <= limit * total
     if text_len <= limit * paragraph_total:
         return True
-    return sum(len(p.text()) for p in node.css("p")) <= limit * paragraph_total
+    return sum(len(p.text()) for p in select(node, "p")) <= limit * paragraph_total
 
 
 def _is_prose(node: LexborNode, text: str, min_chars: int = 0) -> bool:
@@ -177,7 +178,7 @@ def _is_prose(node: LexborNode, text: str, min_chars: int = 0) -> bool:
     text_len = len(text.strip())
     if text_len < (min_chars or PROSE_MIN_CHARS):
         return False
-    linked = sum(len(a.text()) for a in node.css("a"))
+    linked = sum(len(a.text()) for a in select(node, "a"))
     return linked <= PROSE_MAX_LINK_DENSITY * text_len
 
 
@@ -208,7 +209,7 @@ def _labelled_box(heading: LexborNode) -> LexborNode | None:
 def _drop_tags(root: LexborNode) -> None:
     """Remove the elements of :data:`~.selectors.DROP_TAGS` and those with the attribute
     values of ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
-    candidates = root.css(_DROP_CANDIDATES)
+    candidates = select(root, _DROP_CANDIDATES)
     end = len(candidates)
     i = 0
     while i < end:
@@ -240,7 +241,7 @@ def drop_furniture(root: LexborNode) -> None:
     # once per selector it matches: a paragraph that comes once has no chrome attribute.
     paragraph_total = 0
     chrome: list[LexborNode] = []
-    candidates = root.css(_PARAGRAPH_OR_CHROME_SELECTOR)
+    candidates = select(root, _PARAGRAPH_OR_CHROME_SELECTOR)
     end = len(candidates)
     i = 0
     while i < end:
@@ -273,7 +274,7 @@ def drop_furniture(root: LexborNode) -> None:
     # The same goes for class/id furniture: a doomed node goes at once.
     removed = False
     known = _VALUE_SIGNALS.get
-    for node in root.css(sel.CLASSED_SELECTOR):
+    for node in select(root, sel.CLASSED_SELECTOR):
         if removed and node.parent is None:
             continue
         # node_signals(node), with the cache looked up here: most nodes come this far.

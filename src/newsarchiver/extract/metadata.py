@@ -60,6 +60,7 @@ from newsarchiver.extract.jsonld import (
     index_json_ld,
     types_of,
 )
+from newsarchiver.extract.select import select
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,11 +104,12 @@ def read_metadata(tree: LexborHTMLParser, url: str | None) -> PageMetadata:
         *metas.get("og:site_name", []), *_publisher_names(index, article),
         *metas.get("application-name", []),
     ])
+    page_tz = _page_offset(metas, article)
     return PageMetadata(
         title=_title(tree, metas, article, site_name),
         authors=_authors(tree, metas, index, article, site_name, itemprops),
-        published=_dates(metas, article, tree, itemprops, published=True),
-        modified=_dates(metas, article, tree, itemprops, published=False),
+        published=_dates(metas, article, tree, itemprops, page_tz, published=True),
+        modified=_dates(metas, article, tree, itemprops, page_tz, published=False),
         language=_language(tree, metas, article),
         canonical_url=canonical,
         site_name=site_name,
@@ -180,7 +182,7 @@ def _elements(
     metas: list[Attributes] = []
     scripts: list[tuple[LexborNode, Attributes]] = []
     links: list[Attributes] = []
-    for node in tree.css(_ELEMENTS_SELECTOR):
+    for node in select(tree, _ELEMENTS_SELECTOR):
         tag, attrs = node.tag, node.attributes
         if tag == "meta":
             if "content" in attrs:
@@ -203,7 +205,7 @@ class _Itemprops:
     def __call__(self, value: str) -> list[LexborNode]:
         if self.by_value is None:
             by_value: dict[str | None, list[LexborNode]] = {}
-            for node in self.tree.css("[itemprop]"):
+            for node in select(self.tree, "[itemprop]"):
                 by_value.setdefault(node.attributes.get("itemprop"), []).append(node)
             self.by_value = by_value
         return self.by_value.get(value, [])
@@ -302,10 +304,11 @@ def _title(
     title = headline or og_title or _first_text(v for k in keys for v in metas.get(k, []))
     if not title:
         title = _first(
-            t for t in (_collapse(_node_text(h)) for h in tree.css("h1")[:20]) if t and len(t) < 400
+            t for t in (_collapse(_node_text(h)) for h in select(tree, "h1")[:20])
+            if t and len(t) < 400
         )
     if not title:
-        title = _first_text(_node_text(n) for n in tree.css("title") if not _in_svg(n))
+        title = _first_text(_node_text(n) for n in select(tree, "title") if not _in_svg(n))
     return clean_title(title, site) if title else None
 
 
@@ -345,8 +348,10 @@ def _authors(
 
 def _dates(
     metas: dict[str, list[str]], article: JsonObject, tree: LexborHTMLParser,
-    itemprops: _Itemprops, *, published: bool,
+    itemprops: _Itemprops, page_tz: tzinfo, *, published: bool,
 ) -> datetime | None:
+    """The first date of the page's sources that parses (a time without an offset
+    taking ``page_tz``)."""
     keys: tuple[str, ...]
     if published:
         keys = ("article:published_time", "og:published_time", "parsely-pub-date",
@@ -360,7 +365,6 @@ def _dates(
     # Lazily: the <time> elements are only searched when nothing before them parses.
     candidates = chain(from_json, (v for k in keys for v in metas.get(k, [])),
                        _time_values(tree, itemprops, published))
-    page_tz = _page_offset(metas, article)
     for candidate in candidates:
         moment = parse_date(candidate, page_tz)
         if moment is not None:
@@ -388,7 +392,7 @@ def _time_values(
         return
     # One walk for the <time> elements; then, in turn, those of "time[pubdate][datetime]",
     # "article time[datetime]", "time[datetime]" and "time".
-    times = [(node, node.attributes) for node in tree.css("time")]
+    times = [(node, node.attributes) for node in select(tree, "time")]
     dated = [(node, attrs) for node, attrs in times if "datetime" in attrs]
     for group in (
         [(node, attrs) for node, attrs in dated if "pubdate" in attrs],

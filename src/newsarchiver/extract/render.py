@@ -15,6 +15,7 @@ from selectolax.lexbor import LexborNode
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.body import link_density
 from newsarchiver.extract.clean import class_weight
+from newsarchiver.extract.select import select
 from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
 # Markers put in the text around blocks: Unicode noncharacters, reserved for
@@ -69,7 +70,7 @@ def _outside_density(node: LexborNode) -> float:
     text_len = len(node.text())
     if not text_len:
         return 0.0
-    return min(1.0, sum(len(a.text()) for a in node.css("a")) / text_len)
+    return min(1.0, sum(len(a.text()) for a in select(node, "a")) / text_len)
 
 
 def _prune(tree: Subtree, i: int, article_chars: SubtreeSums) -> None:
@@ -94,7 +95,7 @@ def _prune(tree: Subtree, i: int, article_chars: SubtreeSums) -> None:
                 return
         elif len(tree.text(holder).strip()) - time_len <= DATELINE_EXTRA_CHARS:
             tree.remove(holder)
-    links = tree.nodes[i].css(sel.TAG_LINK_SELECTOR)
+    links = select(tree.nodes[i], sel.TAG_LINK_SELECTOR)
     if links:
         index = {tree.nodes[j].mem_id: j for j in range(i, end) if tags[j] == "a"}
         for link in links:
