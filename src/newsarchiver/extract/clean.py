@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import selectors as sel
@@ -206,24 +208,29 @@ def _labelled_box(heading: LexborNode) -> LexborNode | None:
     return box if child is not None and child.mem_id == heading.mem_id else None
 
 
+def _distinct(nodes: list[LexborNode]) -> Iterator[tuple[LexborNode, int]]:
+    """Each node of a selection once, with how many times it came: lexbor returns a
+    node once for each selector of a list that it matches, one time after the other."""
+    end = len(nodes)
+    i = 0
+    while i < end:
+        node = nodes[i]
+        key = node.mem_id
+        j = i + 1
+        while j < end and nodes[j].mem_id == key:
+            j += 1
+        yield node, j - i
+        i = j
+
+
 def _drop_tags(root: LexborNode) -> None:
     """Remove the elements of :data:`~.selectors.DROP_TAGS` and those with the attribute
     values of ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
-    candidates = select(root, _DROP_CANDIDATES)
-    end = len(candidates)
-    i = 0
-    while i < end:
-        # A node comes once per selector it matches: an infrequent tag that comes once
-        # has neither attribute.
-        node = candidates[i]
-        key = node.mem_id
-        j = i + 1
-        while j < end and candidates[j].mem_id == key:
-            j += 1
+    for node, times in _distinct(select(root, _DROP_CANDIDATES)):
+        # An infrequent tag that comes once has neither attribute.
         tag = node.tag
-        if tag in _DROP_TAGS or ((j - i > 1 or tag in _FREQUENT_TAGS) and _dropped_by(node)):
+        if tag in _DROP_TAGS or ((times > 1 or tag in _FREQUENT_TAGS) and _dropped_by(node)):
             node.remove()
-        i = j
 
 
 def _dropped_by(node: LexborNode) -> bool:
@@ -237,23 +244,14 @@ def _dropped_by(node: LexborNode) -> bool:
 def drop_furniture(root: LexborNode) -> None:
     """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
     _drop_tags(root)
-    # One walk finds the paragraphs (to measure the page) and the chrome. A node comes
-    # once per selector it matches: a paragraph that comes once has no chrome attribute.
+    # One walk finds the paragraphs (to measure the page) and the chrome. A paragraph
+    # that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
     chrome: list[LexborNode] = []
-    candidates = select(root, _PARAGRAPH_OR_CHROME_SELECTOR)
-    end = len(candidates)
-    i = 0
-    while i < end:
-        node = candidates[i]
-        key = node.mem_id
-        j = i + 1
-        while j < end and candidates[j].mem_id == key:
-            j += 1
-        once, i = j - i == 1, j
+    for node, times in _distinct(select(root, _PARAGRAPH_OR_CHROME_SELECTOR)):
         if node.tag == "p":
             paragraph_total += len(node.text())
-            if once:
+            if times == 1:
                 continue
         chrome.append(node)
     # All the text counts only on pages without paragraphs.

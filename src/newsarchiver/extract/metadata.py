@@ -168,8 +168,9 @@ def _first_text(values: Iterable[str | None]) -> str | None:
     return _first(_collapse(v) for v in values)
 
 
-#: The elements :func:`_elements` keeps, and a few more: JSON-LD scripts and canonical
-#: links are picked out exactly by their attributes.
+#: The elements :func:`_elements` reads: every ``<meta content>``, and the scripts and
+#: links whose attributes may make them JSON-LD or canonical (a few more than those that
+#: are, which the readers of each pass over).
 _ELEMENTS_SELECTOR = 'meta[content],script[type*="ld+json" i],link[rel*=canonical i][href]'
 
 
