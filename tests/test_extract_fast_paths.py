@@ -65,7 +65,7 @@ def test_drop_tags_removes_what_the_drop_selectors_select() -> None:
         assert root is not None and other is not None
         for node in root.css(selector):
             node.remove()
-        clean._drop_tags(other)
+        clean.drop_tags(other)
         assert actual.html == expected.html
 
 

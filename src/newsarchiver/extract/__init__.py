@@ -2,11 +2,14 @@
 
 The only module of the project that imports selectolax. The page is parsed once (a
 huge one slimmed and, past a tag budget, cut first: :mod:`.oversize`); its metadata is
-read from the intact tree; then furniture is removed (site rules first, then the
-generic tags, roles and class/id signals of :mod:`.selectors`), the body element is
-found by paragraph scores and link density (:mod:`.body`) unless the site names it,
-and its blocks are rendered as paragraphs (:mod:`.render`). What is left after the
-furniture is read out of the tree once (:mod:`.subtree`) for the last two steps.
+read from the intact tree; then the elements that never hold article text go
+(scripts, media, captions, bylines: whichever way the body is found), and the
+furniture (site rules first, then the generic tags, roles and class/id signals of
+:mod:`.selectors`); the body element is found by paragraph scores and link density
+(:mod:`.body`) unless the site names it, and its blocks are rendered as paragraphs
+(:mod:`.render`). What is left after the furniture is read out of the tree once
+(:mod:`.subtree`) for the last two steps. A JSON-LD ``articleBody`` is used only when
+clearly longer and found in the page's own text (:mod:`.structured_data`).
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from selectolax.lexbor import LexborDocumentOptions, LexborHTMLParser, LexborNod
 from newsarchiver.errors import ExtractionError, NoArticle
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.body import find_body
-from newsarchiver.extract.clean import drop_furniture, remove_selectors
+from newsarchiver.extract.clean import drop_furniture, drop_tags, remove_selectors
 from newsarchiver.extract.links import find_links
 from newsarchiver.extract.metadata import PageMetadata, read_metadata
 from newsarchiver.extract.oversize import bound_page
@@ -114,6 +117,9 @@ def extract(html: str, url: str | None = None, rules: SiteRules | None = None) -
     root = tree.body or tree.root
     if root is None:
         raise ExtractionError("HTML could not be parsed: no document element", url=url)
+    # Scripts, styles, images, captions and bylines go whichever way the body is found;
+    # the JSON-LD body is checked against the text left (not against the JSON-LD).
+    drop_tags(root)
     page_text = root.text() if meta.json_ld_body else ""
     if rules is not None:
         notes.extend(remove_selectors(tree, rules.remove_selectors))

@@ -223,9 +223,10 @@ def _distinct(nodes: list[LexborNode]) -> Iterator[tuple[LexborNode, int]]:
         i = j
 
 
-def _drop_tags(root: LexborNode) -> None:
-    """Remove the elements of :data:`~.selectors.DROP_TAGS` and those with the attribute
-    values of ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
+def drop_tags(root: LexborNode) -> None:
+    """Remove the elements that never hold article text: those of
+    :data:`~.selectors.DROP_TAGS` and those with the attribute values of
+    ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
     for node, times in _distinct(select(root, _DROP_CANDIDATES)):
         # An infrequent tag that comes once has neither attribute.
         tag = node.tag
@@ -242,8 +243,7 @@ def _dropped_by(node: LexborNode) -> bool:
 
 
 def drop_furniture(root: LexborNode) -> None:
-    """Remove tags that never hold article text, page chrome and class/id-marked furniture."""
-    _drop_tags(root)
+    """Remove page chrome and class/id-marked furniture (after :func:`drop_tags`)."""
     # One walk finds the paragraphs (to measure the page) and the chrome. A paragraph
     # that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
