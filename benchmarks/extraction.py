@@ -158,6 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     args = ap.parse_args(argv)
     scorer = load_scorer(args.data)
     runners = extractors(args.only)
+    print(f"newsarchiver extraction: {extraction_build()}")
     if not runners:
         raise SystemExit(f"extractor {args.only!r} is not available")
     for name in DATASETS:
@@ -181,6 +182,15 @@ def main(argv: list[str] | None = None) -> int:
             print(f"  {label:<14}{result['f1']:>7.3f}{result['precision']:>7.3f}"
                   f"{result['recall']:>8.3f}{rate:>10.1f}{ratio:>8.2f}x", flush=True)
     return 0
+
+
+def extraction_build() -> str:
+    """Whether the installed extraction modules are compiled (``pip install .``) or the
+    Python source (an editable install)."""
+    import newsarchiver.extract  # noqa: F401
+
+    module = sys.modules["newsarchiver.extract.render"].__file__ or ""
+    return "compiled with mypyc" if module.endswith((".so", ".pyd")) else "pure Python"
 
 
 def score(scorer: ModuleType, folder: Path, preds: dict[str, Any], ids: set[str]) -> Any:
