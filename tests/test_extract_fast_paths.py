@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from itertools import pairwise
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -78,6 +79,32 @@ def test_the_shared_selector_engine_selects_as_each_page_s_own() -> None:
         for query in queries:
             assert _keys(select(tree, query)) == _keys(tree.css(query))
             assert _keys(select(root, query)) == _keys(root.css(query))
+
+
+@pytest.mark.parametrize("base", [
+    "https://example.com/news/a", "http://example.com/", "HTTPS://Example.com", "ftp://x/", "",
+])
+def test_plain_absolute_urls_are_those_urljoin_gives_back(base: str) -> None:
+    hrefs = [
+        "https://b.com", "https://b.com/", "http://b.com/a/../b", "https://b.com//a",
+        "https://b.com:8080/x", "https://b.com/ü/x", "https://b.com/a:b/c%20d",
+        "https://b.com/a?x=1", "https://b.com/a?", "https://b.com/a#", "https://b.com/a;p",
+        "HTTPS://b.com/a", "https://b.com/a\tb", "https://[::1]/a", "https://bü.com/a",
+        "https://user@b.com/a", "https:///a", "https://b.com/a b", "https://b.com/\x00",
+    ]
+    for path in PAGES:
+        tree = LexborHTMLParser(path.read_text("utf-8", "replace"))
+        hrefs.extend(n.attributes.get("href") or "" for n in tree.css("[href]"))
+    fast = 0
+    for href in hrefs:
+        if metadata._PLAIN_ABSOLUTE.fullmatch(href):
+            fast += 1
+            assert (urljoin(base, href) if base else href) == href
+            parts = urlsplit(href)
+            assert parts.scheme in ("http", "https") and parts.hostname
+        found = metadata._absolute_http(href, base or None)
+        assert found is None or urlsplit(found).scheme.lower() in ("http", "https")
+    assert fast > 10
 
 
 def test_paragraphs_that_come_twice_are_those_with_chrome_attributes() -> None:

@@ -240,10 +240,17 @@ def _canonical_links(links: list[Attributes]) -> Iterator[str]:
             yield href
 
 
+#: An absolute http(s) URL that ``urljoin`` gives back as it is and whose host
+#: ``urlsplit`` finds: no query, fragment, parameters, whitespace or non-ASCII host.
+_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s?#;]*)?")
+
+
 def _absolute_http(href: str | None, base: str | None) -> str | None:
     href = (href or "").strip()
     if not href or len(href) > _MAX_FIELD:
         return None
+    if _PLAIN_ABSOLUTE.fullmatch(href):
+        return href  # what the general case below gives, without its cost
     try:
         resolved = urljoin(base, href) if base else href
         parts = urlsplit(resolved)
