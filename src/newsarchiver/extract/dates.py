@@ -72,9 +72,12 @@ def offset_of(value: str | None) -> tzinfo | None:
     return timezone(offset) if offset is not None else None
 
 
+_EXPLICIT_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|[ECMP][SD]T))$", re.I)
+_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d")
+
+
 def _has_explicit_offset(text: str) -> bool:
-    text = text.strip()
-    return bool(re.search(r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|[ECMP][SD]T))$", text, re.I))
+    return bool(_EXPLICIT_OFFSET.search(text.strip()))
 
 
 def _parse_iso(text: str) -> datetime | None:
@@ -86,7 +89,7 @@ def _parse_iso(text: str) -> datetime | None:
 
 
 def _parse_rfc2822(text: str) -> datetime | None:
-    if not re.match(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d", text):
+    if not _RFC2822.match(text):
         return None
     return parsedate_to_datetime(text)
 

@@ -127,13 +127,16 @@ def types_of(obj: JsonObject) -> frozenset[str]:
     return frozenset(_bare_type(name) for name in names if isinstance(name, str))
 
 
+_TYPE_PREFIX = re.compile(r"[/:#]")
+
+
 @lru_cache(maxsize=1024)
 def _type_names(name: str) -> frozenset[str]:
     return frozenset((_bare_type(name),))
 
 
 def _bare_type(name: str) -> str:
-    return re.split(r"[/:#]", name.strip())[-1]
+    return _TYPE_PREFIX.split(name.strip())[-1]
 
 
 def index_json_ld(values: Iterable[Any]) -> JsonLdIndex:
