@@ -21,6 +21,13 @@ from tests.tlsserver import tls_server  # noqa: F401  (a fixture for the tests)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+#: The [fetch] table of a sources.toml for tests against a loopback server: no delay,
+#: no retries, private addresses allowed.
+LOOPBACK_FETCH = """[fetch]
+allow_private_networks = true
+per_host_delay = 0
+max_retries = 0
+"""
 
 
 def fixture_text(name: str) -> str:

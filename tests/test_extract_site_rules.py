@@ -17,6 +17,7 @@ from newsarchiver.cli import main
 from newsarchiver.extract import extract
 from newsarchiver.models import SiteRules
 from newsarchiver.store import Archive
+from tests.conftest import LOOPBACK_FETCH
 from tests.localserver import LocalServer
 
 URL = "https://example.com/2024/05/03/council-budget"
@@ -115,11 +116,7 @@ def test_a_body_selector_miss_is_in_the_fetch_log(server: LocalServer, db_url: s
                                                   tmp_path: Path) -> None:
     url = server.page("/2024/05/03/council-budget", story_page())
     config = tmp_path / "sources.toml"
-    config.write_text(f"""
-[fetch]
-allow_private_networks = true
-per_host_delay = 0
-max_retries = 0
+    config.write_text(LOOPBACK_FETCH + f"""
 [[sources]]
 name = "Example"
 articles = ["{url}"]

@@ -10,6 +10,7 @@ import pytest
 from click.testing import CliRunner, Result
 
 from newsarchiver.cli import main
+from tests.conftest import LOOPBACK_FETCH
 from tests.localserver import LocalServer
 
 ARTICLE = """<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
@@ -60,11 +61,7 @@ def site(server: LocalServer) -> LocalServer:
 
 def write_config(tmp_path: Path, server: LocalServer) -> Path:
     p = tmp_path / "sources.toml"
-    p.write_text(f"""
-[fetch]
-allow_private_networks = true
-per_host_delay = 0
-max_retries = 0
+    p.write_text(LOOPBACK_FETCH + f"""
 [[sources]]
 name = "Example"
 feeds = ["{server.url('/rss.xml')}"]
