@@ -42,7 +42,11 @@ def populated(db_url: str) -> Iterator[dict[str, Any]]:
     with Archive.open(db_url) as arc:
         v1 = snapshot("first words", url=STORY, at=now - timedelta(days=2))
         arc.save(v1, fetch_for(v1), aliases=["https://news.example/amp/story"])
-        v2 = snapshot("first and second words", url=STORY, at=now - timedelta(minutes=5))
+        # The second version is of today (UTC) even in the first minutes of a day, for
+        # the "changed today" example.
+        midnight = now.replace(hour=0, minute=0, second=0)
+        v2 = snapshot("first and second words", url=STORY,
+                      at=max(now - timedelta(minutes=5), midnight))
         arc.save(v2, fetch_for(v2))
         other = snapshot("another article", url=OTHER, at=now - timedelta(minutes=3))
         arc.save(other, fetch_for(other))
