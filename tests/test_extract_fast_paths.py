@@ -20,7 +20,7 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 from newsarchiver.extract import _not_article_phrase, bylines, clean, metadata, oversize
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.render import _is_furniture
-from newsarchiver.extract.select import select
+from newsarchiver.extract.select import distinct, has_ancestor, select
 from newsarchiver.extract.subtree import Subtree
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -143,7 +143,7 @@ def test_itemprops_and_times_are_those_of_their_selectors() -> None:
         assert _keys([n for n in dated if "pubdate" in n.attributes]) == _keys(
             tree.css("time[pubdate][datetime]")
         )
-        assert _keys([n for n in dated if metadata._in_article(n)]) == _keys(
+        assert _keys([n for n in dated if has_ancestor(n, "article")]) == _keys(
             tree.css("article time[datetime]")
         )
 
@@ -256,3 +256,19 @@ def test_huge_pages_of_text_are_cut_to_the_character_budget() -> None:
     cut, notes = oversize.bound_page(html)
     assert cut == html[: oversize.HUGE_PAGE_CHARS]
     assert notes and notes[0].startswith(f"page cut after {oversize.HUGE_PAGE_CHARS:,} characters")
+
+
+def test_distinct_gives_each_node_once_with_its_count() -> None:
+    for tree in _trees():
+        found = select(tree, "p,[class],[id],div")
+        nodes, counts = distinct(found)
+        assert _keys(nodes) == list(dict.fromkeys(_keys(found)))
+        assert counts == [_keys(found).count(key) for key in _keys(nodes)]
+
+
+def test_has_ancestor_looks_up_no_further_than_its_limit() -> None:
+    tree = LexborHTMLParser("<svg>" + "<g>" * 3 + "<title>t</title>" + "</g>" * 3 + "</svg>")
+    title = select(tree, "title")[0]
+    assert has_ancestor(title, "svg") and has_ancestor(title, "svg", limit=4)
+    assert not has_ancestor(title, "svg", limit=3)
+    assert not has_ancestor(title, "article")

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from newsarchiver.extract.select import select
+from newsarchiver.extract.select import distinct, select
 
 _MAX_BYLINE = 300
 _BYLINE_SELECTORS = (
@@ -114,12 +114,7 @@ def _by_class(candidates: list[LexborNode]) -> list[list[LexborNode]] | None:
     quirks mode only)."""
     byline: list[LexborNode] = []
     parts: list[list[LexborNode]] = [[] for _ in _CLASS_PARTS]
-    last = None
-    for node in candidates:
-        key = node.mem_id
-        if key == last:
-            continue  # a node matching both candidate selectors comes twice
-        last = key
+    for node in distinct(candidates)[0]:  # a node matching both selectors comes twice
         value = node.attributes.get("class") or ""
         names = _CSS_SPACE.split(value)
         if "byline" in names:

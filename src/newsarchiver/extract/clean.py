@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import selectors as sel
-from newsarchiver.extract.select import select
+from newsarchiver.extract.select import distinct, select, selected_chars
 
 #: The most frequent tags that are not dropped, most frequent first. Selecting every
 #: element that is none of these (and those with the dropped attributes) and sorting
@@ -170,7 +168,7 @@ def _held(
         return text_len <= limit * total
     if text_len <= limit * paragraph_total:
         return True
-    return sum(len(p.text()) for p in select(node, "p")) <= limit * paragraph_total
+    return selected_chars(node, "p") <= limit * paragraph_total
 
 
 def _is_prose(node: LexborNode, text: str, min_chars: int = 0) -> bool:
@@ -180,8 +178,7 @@ def _is_prose(node: LexborNode, text: str, min_chars: int = 0) -> bool:
     text_len = len(text.strip())
     if text_len < (min_chars or PROSE_MIN_CHARS):
         return False
-    linked = sum(len(a.text()) for a in select(node, "a"))
-    return linked <= PROSE_MAX_LINK_DENSITY * text_len
+    return selected_chars(node, "a") <= PROSE_MAX_LINK_DENSITY * text_len
 
 
 def _is_chrome(node: LexborNode) -> bool:
@@ -208,26 +205,11 @@ def _labelled_box(heading: LexborNode) -> LexborNode | None:
     return box if child is not None and child.mem_id == heading.mem_id else None
 
 
-def _distinct(nodes: list[LexborNode]) -> Iterator[tuple[LexborNode, int]]:
-    """Each node of a selection once, with how many times it came: lexbor returns a
-    node once for each selector of a list that it matches, one time after the other."""
-    end = len(nodes)
-    i = 0
-    while i < end:
-        node = nodes[i]
-        key = node.mem_id
-        j = i + 1
-        while j < end and nodes[j].mem_id == key:
-            j += 1
-        yield node, j - i
-        i = j
-
-
 def drop_tags(root: LexborNode) -> None:
     """Remove the elements that never hold article text: those of
     :data:`~.selectors.DROP_TAGS` and those with the attribute values of
     ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
-    for node, times in _distinct(select(root, _DROP_CANDIDATES)):
+    for node, times in zip(*distinct(select(root, _DROP_CANDIDATES)), strict=True):
         # An infrequent tag that comes once has neither attribute.
         tag = node.tag
         if tag in _DROP_TAGS or ((times > 1 or tag in _FREQUENT_TAGS) and _dropped_by(node)):
@@ -248,7 +230,8 @@ def drop_furniture(root: LexborNode) -> None:
     # that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
     chrome: list[LexborNode] = []
-    for node, times in _distinct(select(root, _PARAGRAPH_OR_CHROME_SELECTOR)):
+    nodes, counts = distinct(select(root, _PARAGRAPH_OR_CHROME_SELECTOR))
+    for node, times in zip(nodes, counts, strict=True):
         if node.tag == "p":
             paragraph_total += len(node.text())
             if times == 1:

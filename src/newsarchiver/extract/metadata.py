@@ -60,7 +60,7 @@ from newsarchiver.extract.jsonld import (
     index_json_ld,
     types_of,
 )
-from newsarchiver.extract.select import select
+from newsarchiver.extract.select import has_ancestor, select
 
 
 @dataclass(frozen=True, slots=True)
@@ -316,7 +316,8 @@ def _title(
             if t and len(t) < 400
         )
     if not title:
-        title = _first_text(_node_text(n) for n in select(tree, "title") if not _in_svg(n))
+        title = _first_text(_node_text(n) for n in select(tree, "title")
+                             if not has_ancestor(n, "svg", limit=30))
     return clean_title(title, site) if title else None
 
 
@@ -404,7 +405,7 @@ def _time_values(
     dated = [(node, attrs) for node, attrs in times if "datetime" in attrs]
     for group in (
         [(node, attrs) for node, attrs in dated if "pubdate" in attrs],
-        [(node, attrs) for node, attrs in dated if _in_article(node)],
+        [(node, attrs) for node, attrs in dated if has_ancestor(node, "article")],
         dated,
     ):
         for _, attrs in group[:5]:
@@ -443,26 +444,6 @@ def _as_list(value: Any) -> list[Any]:
 
 def _node_text(node: LexborNode) -> str:
     return node.text(deep=True) or ""
-
-
-def _in_article(node: LexborNode) -> bool:
-    parent = node.parent
-    while parent is not None:
-        if parent.tag == "article":
-            return True
-        parent = parent.parent
-    return False
-
-
-def _in_svg(node: LexborNode) -> bool:
-    parent = node.parent
-    for _ in range(30):
-        if parent is None:
-            return False
-        if parent.tag == "svg":
-            return True
-        parent = parent.parent
-    return False
 
 
 __all__ = ["PageMetadata", "clean_title", "normalize_language", "read_metadata"]

@@ -15,7 +15,7 @@ from selectolax.lexbor import LexborNode
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.body import link_density
 from newsarchiver.extract.clean import class_weight
-from newsarchiver.extract.select import select
+from newsarchiver.extract.select import has_ancestor, select, selected_chars
 from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
 # Markers put in the text around blocks: Unicode noncharacters, reserved for
@@ -70,7 +70,7 @@ def _outside_density(node: LexborNode) -> float:
     text_len = len(node.text())
     if not text_len:
         return 0.0
-    return min(1.0, sum(len(a.text()) for a in select(node, "a")) / text_len)
+    return min(1.0, selected_chars(node, "a") / text_len)
 
 
 def _prune(tree: Subtree, i: int, article_chars: SubtreeSums) -> None:
@@ -157,12 +157,7 @@ def _in_blockquote(tree: Subtree, i: int) -> bool:
         if tags[parent] == "blockquote":
             return True
         parent = parents[parent]
-    node = tree.nodes[0].parent
-    while node is not None:
-        if node.tag == "blockquote":
-            return True
-        node = node.parent
-    return False
+    return has_ancestor(tree.nodes[0], "blockquote")
 
 
 def _marked_text(tree: Subtree, i: int, title: str | None) -> str:
@@ -260,10 +255,11 @@ def render(
     more than a fifth of the article text (``article_chars``) are never pruned as link
     lists."""
     blocks: list[Block] = []
+    held = article_chars or SubtreeSums(tree, {})
     for i in nodes:
         if tree.removed[i]:
             continue  # went with the dateline or tag list of an element before it
-        _prune(tree, i, article_chars or SubtreeSums(tree, {}))
+        _prune(tree, i, held)
         _add_blocks(blocks, _marked_text(tree, i, title))
     return _cut_trailer(blocks)
 
