@@ -19,8 +19,9 @@ from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import _not_article_phrase, bylines, clean, metadata, oversize
 from newsarchiver.extract import selectors as sel
-from newsarchiver.extract.render import _is_furniture
+from newsarchiver.extract.render import Block, _is_furniture, collapse_spaces
 from newsarchiver.extract.select import distinct, has_ancestor, select
+from newsarchiver.extract.structured_data import MIN_FOUND_SHARE, plausible_json_ld_blocks
 from newsarchiver.extract.subtree import Subtree
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -160,9 +161,12 @@ def test_metadata_elements_are_those_of_their_selectors() -> None:
         assert list(metadata._canonical_links(links)) == list(metadata._canonical_links(linked))
 
 
-@pytest.mark.parametrize("path", PAGES, ids=lambda p: p.stem)
-def test_subtree_lengths_are_those_of_the_tree(path: Path) -> None:
-    tree = LexborHTMLParser(path.read_text("utf-8", "replace"))
+@pytest.mark.parametrize("html", [
+    *(p.read_text("utf-8", "replace") for p in PAGES), TRICKY,
+    "<body>a<!-- c --><p>b<!-- d --></p><div><!----></div><template><p>t</p></template>e",
+], ids=[*(p.stem for p in PAGES), "tricky", "comments"])
+def test_subtree_lengths_are_those_of_the_tree(html: str) -> None:
+    tree = LexborHTMLParser(html)
     root = tree.body or tree.root
     assert root is not None
     sub = Subtree(root)
@@ -185,6 +189,26 @@ def test_subtree_lengths_are_those_of_the_tree(path: Path) -> None:
         if not sub.removed[i]:
             assert sub.text(i) == node.text()
             assert sub.link_length(i) == sum(len(a.text()) for a in node.css("a"))
+
+
+@pytest.mark.parametrize("text", [
+    "", " ", "plain words", "  lead and trail  ", "two  spaces", "tab\there", "line\nbreak",
+    "no\u00a0break", "thin\u2009space", "\u3000ideographic", "sep\u2028line",
+    "kept\x1ccontrol", "next\x85line", "soft\u00adhyphen", "zero\u200bwidth",
+    "rtl \u200fmark", "T\u0627\u0644\u064a\u0642\u0627\u0646 falls", "emoji \U0001f600 ok",
+    "\ufdd0marker", " \n\t mixed \u00a0 \r\n runs \x0b\x0c ",
+])
+def test_collapsed_spaces_are_those_of_the_pattern(text: str) -> None:
+    assert collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()
+
+
+@pytest.mark.parametrize(("count", "found"), [(5, 4), (5, 3), (10, 8), (10, 7), (7, 6), (7, 5)])
+def test_json_ld_body_is_taken_with_the_share_of_paragraphs_found(count: int, found: int) -> None:
+    paragraphs = [f"Paragraph {i} of the article body, long enough to count." for i in range(count)]
+    # The missing paragraphs come first: the check stops at the first miss too many.
+    page = " ".join(paragraphs[count - found:])
+    blocks = plausible_json_ld_blocks("\n".join(paragraphs), [Block("x")], page)
+    assert (blocks is not None) == (found >= MIN_FOUND_SHARE * count)
 
 
 def test_every_not_article_phrase_holds_a_word_looked_for() -> None:

@@ -100,9 +100,14 @@ def decode_lenient(text: str) -> list[Any]:
     return best
 
 
+#: Control characters inside strings are let through (pages hold raw newlines there).
+#: A decoder keeps no state between calls: one serves every page.
+_DECODER = json.JSONDecoder(strict=False)
+
+
 def _decode_all(text: str) -> tuple[list[Any], bool]:
     """The JSON values of ``text`` in order, and whether the whole text was read."""
-    decoder = json.JSONDecoder(strict=False)
+    decoder = _DECODER
     values: list[Any] = []
     pos, end = 0, len(text)
     while pos < end and len(values) < MAX_VALUES:

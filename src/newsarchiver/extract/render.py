@@ -242,9 +242,20 @@ def _holds_kept_spaces(text: str) -> bool:
 def _collapse(text: str) -> str:
     if len(text) >= _SPLIT_MAX_CHARS or _holds_kept_spaces(text):
         return _SPACES.sub(" ", text).strip()
-    # Faster, and the same: str.split() splits on exactly the characters of _SPACES
-    # plus those of _NOT_SPACES_HERE.
-    return " ".join(text.split())
+    return collapse_spaces(text)
+
+
+def collapse_spaces(text: str) -> str:
+    """``text`` with each run of whitespace made one space, stripped: what
+    ``re.sub(r"\\s+", " ", text).strip()`` gives. For a text without the characters of
+    :data:`_NOT_SPACES_HERE`, what ``_SPACES`` gives (\\s matches exactly its characters
+    and those)."""
+    stripped = text.strip()
+    # Printable: no whitespace but the space (every other is a separator or a control
+    # character), so with no two spaces in a row there is nothing to collapse.
+    if stripped.isprintable() and "  " not in stripped:
+        return stripped
+    return " ".join(stripped.split())
 
 
 def render(
@@ -288,7 +299,7 @@ def _add_blocks(blocks: list[Block], text: str) -> None:
         if chunk[0] in KINDS:
             kind, chunk = chunk[0], chunk[1:]
         if plain and len(chunk) < _SPLIT_MAX_CHARS:
-            paragraph = " ".join(chunk.split())
+            paragraph = collapse_spaces(chunk)
         else:
             paragraph = _collapse(chunk) if chunk.strip(" \t\n\r") else ""
         if not paragraph:

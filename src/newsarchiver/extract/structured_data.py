@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from newsarchiver.extract import selectors as sel
-from newsarchiver.extract.render import Block
+from newsarchiver.extract.render import Block, collapse_spaces
 
 #: The JSON-LD body replaces the extracted one only when it is this much longer.
 MIN_GAIN = 1.5
@@ -14,12 +14,7 @@ MIN_FOUND_SHARE = 0.8
 #: Characters of each paragraph looked up in the page text.
 PROBE_CHARS = 80
 
-_SPACES = re.compile(r"\s+")
 _MARKUP = re.compile(r"<[a-zA-Z/][^>]*>")
-
-
-def _collapse(text: str) -> str:
-    return _SPACES.sub(" ", text).strip()
 
 
 def plausible_json_ld_blocks(
@@ -29,15 +24,21 @@ def plausible_json_ld_blocks(
     and its text is really on the page; otherwise None."""
     if _MARKUP.search(json_ld_body):
         return None
-    paragraphs = [p for p in (_collapse(x) for x in json_ld_body.split("\n")) if p]
+    paragraphs = [p for p in (collapse_spaces(x) for x in json_ld_body.split("\n")) if p]
     if not paragraphs:
         return None
     length = sum(len(p) for p in paragraphs)
     ours = sum(len(b.text) for b in blocks)
     if length < sel.MIN_BODY_CHARS or length < ours * MIN_GAIN:
         return None
-    page = _collapse(page_text)
-    found = sum(p[:PROBE_CHARS] in page for p in paragraphs)
-    if found < MIN_FOUND_SHARE * len(paragraphs):
-        return None
+    page = collapse_spaces(page_text)
+    # Fewer than MIN_FOUND_SHARE of them found is more than the rest missing: known at
+    # the first miss past that.
+    misses_allowed = len(paragraphs) - MIN_FOUND_SHARE * len(paragraphs)
+    missed = 0
+    for paragraph in paragraphs:
+        if paragraph[:PROBE_CHARS] not in page:
+            missed += 1
+            if missed > misses_allowed:
+                return None
     return [Block(p) for p in paragraphs]

@@ -53,7 +53,8 @@ class Subtree:
     )
 
     def __init__(self, root: LexborNode) -> None:
-        names: dict[int, str] = {}
+        #: Tag names by lexbor tag id; None for the ids of other nodes (comments).
+        names: dict[int, str | None] = {}
         nodes = [root]
         tags = [root.tag or ""]
         parents = [-1]
@@ -62,40 +63,42 @@ class Subtree:
         worded: set[int] = set()
         add_node, add_tag, add_parent = nodes.append, tags.append, parents.append
         add_text = texts.append
-        # Depth first, without recursion (pages nest tens of thousands deep): the
-        # children not yet read of each open element, and where each element ends.
-        open_children = [root.iter(include_text=True)]
-        open_elements = [0]
+        # Depth first, without recursion (pages nest tens of thousands deep), from
+        # sibling to sibling: for each open element, its parent's and where the walk
+        # goes on in its parent (the element's next sibling).
+        resume: list[tuple[int, LexborNode | None]] = []
         closed: list[tuple[int, int, int]] = []
-        parent, children = 0, open_children[0]
+        parent, child = 0, root.first_child
         while True:
-            for child in children:
-                kind = child.tag_id
-                if kind == TEXT_NODE:
-                    text = child.text_content or ""
+            while child is not None:
+                text = child.text_content  # None but for text nodes
+                if text is not None:
                     add_text(text)
                     if text and not text.isspace():
                         worded.add(parent)
-                elif child.is_element_node:
-                    name = names.get(kind)
-                    if name is None:
-                        name = names[kind] = child.tag or ""
-                    index = len(nodes)
-                    add_node(child)
-                    add_tag(name)
-                    add_parent(parent)
-                    text_starts.append(len(texts))
-                    parent, children = index, child.iter(include_text=True)
-                    open_elements.append(parent)
-                    open_children.append(children)
-                    break
-            else:
-                closed.append((parent, len(nodes), len(texts)))
-                open_elements.pop()
-                open_children.pop()
-                if not open_children:
-                    break
-                parent, children = open_elements[-1], open_children[-1]
+                    child = child.next
+                    continue
+                kind = child.tag_id
+                if kind in names:
+                    name = names[kind]
+                else:
+                    name = names[kind] = (child.tag or "") if child.is_element_node else None
+                if name is None:
+                    if kind == TEXT_NODE:
+                        add_text("")  # a text node without data
+                    child = child.next
+                    continue
+                index = len(nodes)
+                add_node(child)
+                add_tag(name)
+                add_parent(parent)
+                text_starts.append(len(texts))
+                resume.append((parent, child.next))
+                parent, child = index, child.first_child
+            closed.append((parent, len(nodes), len(texts)))
+            if not resume:
+                break
+            parent, child = resume.pop()
         count = len(nodes)
         ends = [0] * count
         text_ends = [0] * count
