@@ -53,7 +53,7 @@ class Subtree:
     )
 
     def __init__(self, root: LexborNode) -> None:
-        #: Tag names by lexbor tag id; None for the ids of other nodes (comments).
+        # Tag names by lexbor tag id; None for the ids of other nodes (comments).
         names: dict[int, str | None] = {}
         nodes = [root]
         tags = [root.tag or ""]
@@ -64,8 +64,8 @@ class Subtree:
         add_node, add_tag, add_parent = nodes.append, tags.append, parents.append
         add_text = texts.append
         # Depth first, without recursion (pages nest tens of thousands deep), from
-        # sibling to sibling: for each open element, its parent's and where the walk
-        # goes on in its parent (the element's next sibling).
+        # sibling to sibling: for each open element, the index of its parent and the
+        # node the walk goes on with there (the element's next sibling).
         resume: list[tuple[int, LexborNode | None]] = []
         closed: list[tuple[int, int, int]] = []
         parent, child = 0, root.first_child
