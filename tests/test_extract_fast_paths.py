@@ -133,10 +133,28 @@ def test_class_bylines_are_those_of_their_selectors() -> None:
     assert sorted_out >= len(PAGES)
 
 
+def test_bylines_read_through_the_itemprop_index_are_those_read_by_selectors() -> None:
+    named = 0
+    for html in (
+        TRICKY,
+        "<div class=byline>By <span itemprop=name>Ann Lee</span> and Bo Roe</div>",
+        "<p class=author>Cy Ode</p><i itemprop=name>Di Fay</i>",
+    ):
+        tree = LexborHTMLParser(html)
+        itemprops = metadata._Itemprops(tree)
+        named += bool(itemprops("name"))
+        found = list(bylines.byline_names(tree, itemprops))
+        assert found == list(bylines.byline_names(tree)), html
+    for tree in _trees():
+        itemprops = metadata._Itemprops(tree)
+        assert list(bylines.byline_names(tree, itemprops)) == list(bylines.byline_names(tree))
+    assert named == 2
+
+
 def test_itemprops_and_times_are_those_of_their_selectors() -> None:
     for tree in _trees():
         itemprops = metadata._Itemprops(tree)
-        for value in ("author", "datePublished", "dateModified"):
+        for value in ("author", "datePublished", "dateModified", "name"):
             assert _keys(itemprops(value)) == _keys(tree.css(f"[itemprop={value}]"))
         times = tree.css("time")
         dated = [n for n in times if "datetime" in n.attributes]

@@ -79,10 +79,13 @@ def byline_names(
 ) -> Iterator[str]:
     """Names in the visible bylines: the first selector that yields any wins.
     ``itemprop(value)`` gives the elements of ``[itemprop=value]``, if known."""
+    # A byline's [itemprop=name] elements are the page's: none on the page, none to look for.
+    named = itemprop is None or bool(itemprop("name"))
     for nodes in _byline_matches(tree, itemprop):
         found = False
         for node in nodes[:20]:
-            for target in select(node, "[itemprop=name]")[:20] or [node]:
+            targets = select(node, "[itemprop=name]")[:20] if named else None
+            for target in targets or [node]:
                 text = target.attributes.get("content") or target.text(deep=True, separator=" ")
                 if not text or len(text) > _MAX_BYLINE:
                     continue
