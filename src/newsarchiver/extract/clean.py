@@ -126,7 +126,11 @@ def _name_signals(name: str) -> int:
 def node_signals(node: LexborNode) -> int:
     """The signals of a node's class and id together."""
     attrs = node.attributes
-    return signals(attrs.get("class") or "") | signals(attrs.get("id") or "")
+    found = 0
+    for value in (attrs.get("class"), attrs.get("id")):
+        if value:
+            found |= signals(value)
+    return found
 
 
 def furniture_limit(found: int) -> float:
@@ -254,17 +258,10 @@ def drop_furniture(root: LexborNode) -> None:
             removed = True
     # The same goes for class/id furniture: a doomed node goes at once.
     removed = False
-    known = _VALUE_SIGNALS.get
     for node in select(root, sel.CLASSED_SELECTOR):
         if removed and node.parent is None:
             continue
-        # node_signals(node), with the cache looked up here: most nodes come this far.
-        attrs = node.attributes
-        found = 0
-        for value in (attrs.get("class"), attrs.get("id")):
-            if value:
-                bits = known(value)
-                found |= signals(value) if bits is None else bits
+        found = node_signals(node)
         if not found or found == sel.GOOD or node.tag in ("body", "main"):
             continue
         share = furniture_limit(found)
