@@ -1,8 +1,10 @@
 """Build: the extraction modules compiled to C with mypyc, when that is possible.
 
 Extraction is pure CPU and the hot path of every run; compiled, it does the same work
-in about 14% less time. The source stays plain, fully typed Python, and is what runs
-when the build cannot compile:
+in about 14% less time. Its module-level constants are ``Final``: compiled, a ``Final``
+name is read from a C variable, not looked up in the module's dictionary at every use.
+The source stays plain, fully typed Python, and is what runs when the build cannot
+compile:
 
 - an editable install (``pip install -e .``) is never compiled, so that edits to the
   source take effect at once;

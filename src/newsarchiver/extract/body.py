@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Final
 
 from selectolax.lexbor import LexborNode
 
@@ -10,31 +11,31 @@ from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.clean import class_weight
 from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
-_PARAGRAPH_TAGS = frozenset(t.strip() for t in sel.PARAGRAPH_SELECTOR.split(","))
-_CONTAINER_TAGS = frozenset(t.strip() for t in sel.TEXT_CONTAINER_SELECTOR.split(","))
+_PARAGRAPH_TAGS: Final = frozenset(t.strip() for t in sel.PARAGRAPH_SELECTOR.split(","))
+_CONTAINER_TAGS: Final = frozenset(t.strip() for t in sel.TEXT_CONTAINER_SELECTOR.split(","))
 #: Where the climb from a paragraph stops: the page's body (or html) element.
-_TOP_TAGS = ("body", "html", "#document")
+_TOP_TAGS: Final = ("body", "html", "#document")
 
 #: Paragraphs shorter than this carry no score.
-MIN_PARAGRAPH_CHARS = 25
+MIN_PARAGRAPH_CHARS: Final = 25
 #: How many ancestors of a paragraph share its score, and the divisor at each level.
-SCORE_DIVISORS = (1.0, 2.0, 6.0)
-TAG_SCORES = {
+SCORE_DIVISORS: Final = (1.0, 2.0, 6.0)
+TAG_SCORES: Final = {
     "div": 5, "article": 8, "main": 3, "section": 2, "pre": 3, "td": 3, "blockquote": 3,
     "address": -3, "ol": -3, "ul": -3, "dl": -3, "dd": -3, "dt": -3, "li": -3, "form": -3,
     "h1": -5, "h2": -5, "h3": -5, "h4": -5, "h5": -5, "h6": -5, "th": -5,
 }
 #: A sibling of the best node joins the body when it scores this share of the best.
-SIBLING_SHARE = 0.2
-SIBLING_MIN_SCORE = 10.0
+SIBLING_SHARE: Final = 0.2
+SIBLING_MIN_SCORE: Final = 10.0
 #: Paragraphs at least this long, with few links, count as article text when deciding
 #: how far up the tree the article reaches.
-GOOD_PARAGRAPH_CHARS = 80
-GOOD_MAX_LINK_DENSITY = 0.3
+GOOD_PARAGRAPH_CHARS: Final = 80
+GOOD_MAX_LINK_DENSITY: Final = 0.3
 #: List items count as article text only with (almost) no links: teaser lists link.
-ITEM_MAX_LINK_DENSITY = 0.1
+ITEM_MAX_LINK_DENSITY: Final = 0.1
 #: The body grows to an ancestor that holds this much more article text.
-CLIMB_GAIN = 1.25
+CLIMB_GAIN: Final = 1.25
 
 
 def link_density(tree: Subtree, i: int, text_len: int | None = None) -> float:

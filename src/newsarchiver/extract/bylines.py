@@ -14,36 +14,37 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
+from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract.select import distinct, select
 
-_MAX_BYLINE = 300
-_BYLINE_SELECTORS = (
+_MAX_BYLINE: Final = 300
+_BYLINE_SELECTORS: Final = (
     "[itemprop=author]", "a[rel~=author]", ".byline", "[class*=byline]",
     "[class*=author]", "[class*=autor]", "[class*=auteur]",
 )
 #: The selectors of classes above start here (".byline"): one walk with
 #: _CLASS_CANDIDATES finds all they match (and a few more), sorted to them by the class.
-_FIRST_CLASS_SELECTOR = 2
-_CLASS_CANDIDATES = "[class*=byline i],[class*=aut]"
-_CLASS_PARTS = ("byline", "author", "autor", "auteur")
+_FIRST_CLASS_SELECTOR: Final = 2
+_CLASS_CANDIDATES: Final = "[class*=byline i],[class*=aut]"
+_CLASS_PARTS: Final = ("byline", "author", "autor", "auteur")
 #: Whitespace between the names of a class value, for CSS.
-_CSS_SPACE = re.compile(r"[ \t\n\r\f]+")
-_BY = re.compile(r"^\s*(?:by|von|par|por)\b\s*:?\s*", re.IGNORECASE)
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
-_HANDLE = re.compile(r"(?<!\w)@\w+")
-_NAME_SEPARATORS = re.compile(
+_CSS_SPACE: Final = re.compile(r"[ \t\n\r\f]+")
+_BY: Final = re.compile(r"^\s*(?:by|von|par|por)\b\s*:?\s*", re.IGNORECASE)
+_EMAIL: Final = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_URL: Final = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
+_HANDLE: Final = re.compile(r"(?<!\w)@\w+")
+_NAME_SEPARATORS: Final = re.compile(
     r"\s*(?:[,;|/•·]|\s(?:and|und|et|e|y|og|en|&)\s)\s*", re.IGNORECASE
 )
-_CREDIT_PREFIX = re.compile(r"^.*?\bby\s+", re.IGNORECASE)
-_LEADING_CONJUNCTION = re.compile(r"^(?:and|und|et|e|y|og|en|&)\s+", re.IGNORECASE)
-_NAME_CUT = re.compile(
+_CREDIT_PREFIX: Final = re.compile(r"^.*?\bby\s+", re.IGNORECASE)
+_LEADING_CONJUNCTION: Final = re.compile(r"^(?:and|und|et|e|y|og|en|&)\s+", re.IGNORECASE)
+_NAME_CUT: Final = re.compile(
     r"\s+(?:is|was|for|who|in|at|of|–|—|-)\s+.*$|\s*[(\[].*$", re.IGNORECASE
 )
-_NOT_NAME_WORDS = frozenset({
+_NOT_NAME_WORDS: Final = frozenset({
     "staff", "writer", "writers", "reporter", "reporters", "correspondent",
     "editor", "editors", "contributor", "contributors", "columnist", "photographer",
     "press", "agency", "bureau", "newsroom", "desk", "wire", "updated", "published",

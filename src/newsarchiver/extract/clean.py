@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Final
+
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
 from newsarchiver.extract import selectors as sel
@@ -11,36 +13,36 @@ from newsarchiver.extract.select import distinct, select, selected_chars
 #: element that is none of these (and those with the dropped attributes) and sorting
 #: them by tag takes a third of the time of a selector listing the dropped tags: lexbor
 #: tries each selector of a list on every element, but stops a :not() list at a match.
-_FREQUENT_TAGS = (
+_FREQUENT_TAGS: Final = (
     "div", "a", "li", "span", "p", "ul", "td", "br", "path", "i", "strong", "h3", "h2",
     "col", "use", "article", "b", "tr", "section", "h4",
 )
-_DROP_TAGS = frozenset(sel.DROP_TAGS)
+_DROP_TAGS: Final = frozenset(sel.DROP_TAGS)
 if _DROP_TAGS & set(_FREQUENT_TAGS):
     raise ValueError("a dropped tag is listed as a frequent kept one")
-_DROP_CANDIDATES = f":not({','.join(_FREQUENT_TAGS)}),[itemprop],[rel=author]"
-_CHROME_SELECTOR = ",".join(sel.CHROME_SELECTORS)
-_PARAGRAPH_OR_CHROME_SELECTOR = ",".join(("p", *sel.CHROME_SELECTORS))
+_DROP_CANDIDATES: Final = f":not({','.join(_FREQUENT_TAGS)}),[itemprop],[rel=author]"
+_CHROME_SELECTOR: Final = ",".join(sel.CHROME_SELECTORS)
+_PARAGRAPH_OR_CHROME_SELECTOR: Final = ",".join(("p", *sel.CHROME_SELECTORS))
 
 #: A furniture-looking node holding more than this share of the page's paragraph text
 #: is a wrapper of the article (e.g. ``<div class="page has-sidebar">``) and is kept.
-STRONG_MAX_SHARE = 0.5
-WEAK_MAX_SHARE = 0.3
+STRONG_MAX_SHARE: Final = 0.5
+WEAK_MAX_SHARE: Final = 0.3
 #: A weak furniture word next to a positive word ("article-meta") still marks furniture
 #: when the node holds less text than this.
-WEAK_POSITIVE_MAX_CHARS = 300
+WEAK_POSITIVE_MAX_CHARS: Final = 300
 #: ... unless it is prose of at least this many characters (a lead paragraph).
-WEAK_POSITIVE_PROSE_CHARS = 120
+WEAK_POSITIVE_PROSE_CHARS: Final = 120
 #: A box labelled as furniture by its first heading is removed unless it holds this much.
-LABELLED_MAX_SHARE = 0.9
+LABELLED_MAX_SHARE: Final = 0.9
 #: A node marked by a weak word only is kept when it has this much text and this few links.
-PROSE_MIN_CHARS = 200
-PROSE_MAX_LINK_DENSITY = 0.05
+PROSE_MIN_CHARS: Final = 200
+PROSE_MAX_LINK_DENSITY: Final = 0.05
 
 
 #: Signals of single lower-case tokens, filled as tokens are met (bounded).
-_TOKEN_SIGNALS: dict[str, int] = {}
-_TOKEN_CACHE_MAX = 100_000
+_TOKEN_SIGNALS: Final[dict[str, int]] = {}
+_TOKEN_CACHE_MAX: Final = 100_000
 
 
 def _token_signals(token: str) -> int:
@@ -57,13 +59,13 @@ def _token_signals(token: str) -> int:
 
 
 #: Tokens that change how the next token is read.
-_PAIRING = sel.FIRST_PARTS | sel.MODIFIERS
+_PAIRING: Final = sel.FIRST_PARTS | sel.MODIFIERS
 #: Signals of single class names, filled as names are met (bounded).
-_NAME_SIGNALS: dict[str, int] = {}
+_NAME_SIGNALS: Final[dict[str, int]] = {}
 
 
 #: Signals of whole class or id values, filled as values are met (bounded).
-_VALUE_SIGNALS: dict[str, int] = {}
+_VALUE_SIGNALS: Final[dict[str, int]] = {}
 
 
 def signals(raw: str) -> int:

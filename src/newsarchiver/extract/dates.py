@@ -19,29 +19,30 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta, timezone, tzinfo
 from email.utils import parsedate_to_datetime
+from typing import Final
 
-_MAX_LEN = 100
-_MIN_YEAR = 1800
-_MAX_YEAR = 2200
-_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_MAX_LEN: Final = 100
+_MIN_YEAR: Final = 1800
+_MAX_YEAR: Final = 2200
+_EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
 
-_MONTH_NAMES = (
+_MONTH_NAMES: Final = (
     "january", "february", "march", "april", "may", "june",
     "july", "august", "september", "october", "november", "december",
 )
-_MONTHS = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
+_MONTHS: Final = {name: number for number, name in enumerate(_MONTH_NAMES, 1)}
 _MONTHS.update({name[:3]: number for name, number in list(_MONTHS.items())})
 _MONTHS["sept"] = 9
-_MONTH = r"(?P<month>[A-Za-z]{3,9})\.?"
-_DAY = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
-_YEAR = r"(?P<year>\d{4})"
-_HUMAN_DATES = (
+_MONTH: Final = r"(?P<month>[A-Za-z]{3,9})\.?"
+_DAY: Final = r"(?P<day>\d{1,2})(?:st|nd|rd|th)?"
+_YEAR: Final = r"(?P<year>\d{4})"
+_HUMAN_DATES: Final = (
     re.compile(rf"^{_MONTH}\s+{_DAY},?\s+{_YEAR}\b"),
     re.compile(rf"^{_DAY}\.?\s+{_MONTH},?\s+{_YEAR}\b"),
 )
-_SPACED_OFFSET = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
-_TRAILING_UTC = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
-_TIMESTAMP = re.compile(r"^\d{10}(?:\d{3})?$")
+_SPACED_OFFSET: Final = re.compile(r"\s+(?=[+-]\d{2}:?\d{2}$)")
+_TRAILING_UTC: Final = re.compile(r"\s*(?:UTC|GMT)$", re.IGNORECASE)
+_TIMESTAMP: Final = re.compile(r"^\d{10}(?:\d{3})?$")
 
 
 def parse_date(value: str | None, default_tz: tzinfo = UTC) -> datetime | None:
@@ -72,8 +73,8 @@ def offset_of(value: str | None) -> tzinfo | None:
     return timezone(offset) if offset is not None else None
 
 
-_EXPLICIT_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|[ECMP][SD]T))$", re.I)
-_RFC2822 = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d")
+_EXPLICIT_OFFSET: Final = re.compile(r"(?:Z|[+-]\d{2}:?\d{2}|\b(?:GMT|UTC|[ECMP][SD]T))$", re.I)
+_RFC2822: Final = re.compile(r"^(?:[A-Za-z]{3},\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{4}\s+\d")
 
 
 def _has_explicit_offset(text: str) -> bool:

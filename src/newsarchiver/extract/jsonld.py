@@ -26,17 +26,17 @@ from collections import deque
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urlsplit
 
-MAX_SCRIPT_CHARS = 2_000_000
-MAX_NODES = 20_000
-MAX_DEPTH = 12
+MAX_SCRIPT_CHARS: Final = 2_000_000
+MAX_NODES: Final = 20_000
+MAX_DEPTH: Final = 12
 #: Most top-level values read from one script.
-MAX_VALUES = 1_000
+MAX_VALUES: Final = 1_000
 
 #: schema.org types taken as an article whatever their content.
-ARTICLE_TYPES = frozenset({
+ARTICLE_TYPES: Final = frozenset({
     "Article", "NewsArticle", "ReportageNewsArticle", "AnalysisNewsArticle",
     "OpinionNewsArticle", "BackgroundNewsArticle", "ReviewNewsArticle",
     "AskPublicNewsArticle", "SatiricalArticle", "LiveBlogPosting", "BlogPosting",
@@ -44,22 +44,22 @@ ARTICLE_TYPES = frozenset({
     "TechArticle", "Review", "Recipe", "HowTo",
 })
 #: schema.org types taken as an article only when they carry an ``articleBody``.
-PAGE_TYPES = frozenset({
+PAGE_TYPES: Final = frozenset({
     "WebPage", "ItemPage", "AboutPage", "FAQPage", "QAPage", "MedicalWebPage",
     "CollectionPage", "WebContent", "CreativeWork",
 })
-ORGANIZATION_TYPES = frozenset({
+ORGANIZATION_TYPES: Final = frozenset({
     "Organization", "NewsMediaOrganization", "Corporation", "GovernmentOrganization",
     "NGO", "EducationalOrganization", "WebSite", "Brand", "OnlineBusiness",
 })
 
 JsonObject = dict[str, Any]
 
-_WRAPPERS = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>")
-_LINE_COMMENT = re.compile(r"^[ \t]*//[^\n]*$", re.MULTILINE)
-_COMMENT_LINE_START = re.compile(r"\n[ \t]*//")
-_TRAILING_COMMA = re.compile(r",(\s*[}\]])")
-_SEPARATORS = " \t\r\n,;\ufeff"
+_WRAPPERS: Final = re.compile(r"<!--|-->|<!\[CDATA\[|\]\]>")
+_LINE_COMMENT: Final = re.compile(r"^[ \t]*//[^\n]*$", re.MULTILINE)
+_COMMENT_LINE_START: Final = re.compile(r"\n[ \t]*//")
+_TRAILING_COMMA: Final = re.compile(r",(\s*[}\]])")
+_SEPARATORS: Final = " \t\r\n,;\ufeff"
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,7 +102,7 @@ def decode_lenient(text: str) -> list[Any]:
 
 #: Control characters inside strings are let through (pages hold raw newlines there).
 #: A decoder keeps no state between calls: one serves every page.
-_DECODER = json.JSONDecoder(strict=False)
+_DECODER: Final = json.JSONDecoder(strict=False)
 
 
 def _decode_all(text: str) -> tuple[list[Any], bool]:
@@ -132,7 +132,7 @@ def types_of(obj: JsonObject) -> frozenset[str]:
     return frozenset(_bare_type(name) for name in names if isinstance(name, str))
 
 
-_TYPE_PREFIX = re.compile(r"[/:#]")
+_TYPE_PREFIX: Final = re.compile(r"[/:#]")
 
 
 @lru_cache(maxsize=1024)

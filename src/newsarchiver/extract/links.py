@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 from urllib.parse import urldefrag, urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode, SelectolaxError
 
 from newsarchiver.errors import ExtractionError
 
-_WEB_SCHEMES = frozenset({"http", "https"})
-_URL_NOISE = str.maketrans("", "", "\t\n\r")  # browsers drop these inside href values
+_WEB_SCHEMES: Final = frozenset({"http", "https"})
+_URL_NOISE: Final = str.maketrans("", "", "\t\n\r")  # browsers drop these inside href values
 
 
 def find_links(

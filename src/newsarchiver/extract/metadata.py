@@ -44,7 +44,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from itertools import chain
-from typing import Any
+from typing import Any, Final
 from urllib.parse import urljoin, urlsplit
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
@@ -79,10 +79,10 @@ class PageMetadata:
     json_ld_body: str | None = None
 
 
-_MAX_FIELD = 2_000
-_LANGUAGE = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
-_TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " · ", " : ", " / ")
-_ELLIPSIS = ("…", "...")
+_MAX_FIELD: Final = 2_000
+_LANGUAGE: Final = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
+_TITLE_SEPARATORS: Final = (" | ", " - ", " – ", " — ", " :: ", " · ", " : ", " / ")
+_ELLIPSIS: Final = ("…", "...")
 #: The attributes of an element, as selectolax gives them.
 Attributes = dict[str, str | None]
 
@@ -171,7 +171,7 @@ def _first_text(values: Iterable[str | None]) -> str | None:
 #: The elements :func:`_elements` reads: every ``<meta content>``, and the scripts and
 #: links whose attributes may make them JSON-LD or canonical (a few more than those that
 #: are, which the readers of each pass over).
-_ELEMENTS_SELECTOR = 'meta[content],script[type*="ld+json" i],link[rel*=canonical i][href]'
+_ELEMENTS_SELECTOR: Final = 'meta[content],script[type*="ld+json" i],link[rel*=canonical i][href]'
 
 
 def _elements(
@@ -242,7 +242,7 @@ def _canonical_links(links: list[Attributes]) -> Iterator[str]:
 
 #: An absolute http(s) URL that ``urljoin`` gives back as it is and whose host
 #: ``urlsplit`` finds: no query, fragment, parameters, whitespace or non-ASCII host.
-_PLAIN_ABSOLUTE = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s?#;]*)?")
+_PLAIN_ABSOLUTE: Final = re.compile(r"https?://[A-Za-z0-9.-]+(?::[0-9]{1,5})?(?:/[^\s?#;]*)?")
 
 
 def _absolute_http(href: str | None, base: str | None) -> str | None:

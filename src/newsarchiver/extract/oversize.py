@@ -15,13 +15,14 @@ and teaser lists that make pages huge come after it.
 from __future__ import annotations
 
 import re
+from typing import Final
 
 #: Pages longer than this are slimmed before they are parsed, and cut to this length.
-HUGE_PAGE_CHARS = 4_000_000
+HUGE_PAGE_CHARS: Final = 4_000_000
 #: Tags (start and end) parsed at most: about 75,000 elements, 40 MB of tree.
-MAX_TAGS = 150_000
+MAX_TAGS: Final = 150_000
 
-_BULKY = re.compile(
+_BULKY: Final = re.compile(
     r"<(script|style|noscript|svg)\b([^>]*)>.*?</\1\s*>|<!--.*?-->", re.DOTALL | re.IGNORECASE
 )
 

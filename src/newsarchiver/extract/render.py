@@ -8,7 +8,7 @@ cut at the markers into paragraphs.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
+from typing import Final, NamedTuple
 
 from selectolax.lexbor import LexborNode
 
@@ -20,42 +20,44 @@ from newsarchiver.extract.subtree import Subtree, SubtreeSums
 
 # Markers put in the text around blocks: Unicode noncharacters, reserved for
 # internal use, so they cannot be confused with published text.
-BREAK = "\ufdd0"
-HEADING = "\ufdd1"
-ITEM = "\ufdd2"
-QUOTE = "\ufdd3"
-KINDS = (HEADING, ITEM, QUOTE)
-PREFIX = {HEADING: "## ", ITEM: "- ", QUOTE: "> ", "": ""}
+BREAK: Final = "\ufdd0"
+HEADING: Final = "\ufdd1"
+ITEM: Final = "\ufdd2"
+QUOTE: Final = "\ufdd3"
+KINDS: Final = (HEADING, ITEM, QUOTE)
+PREFIX: Final = {HEADING: "## ", ITEM: "- ", QUOTE: "> ", "": ""}
 
-_BLOCK_TAGS = frozenset(sel.BLOCK_TAGS)
+_BLOCK_TAGS: Final = frozenset(sel.BLOCK_TAGS)
 #: Blocks inside a <blockquote> that are quoted paragraphs.
-_QUOTED_TAGS = frozenset({"p", "div", "li", "h2", "h3", "h4"})
-_CONDITIONAL_TAGS = frozenset(t.strip() for t in sel.CONDITIONAL_SELECTOR.split(","))
+_QUOTED_TAGS: Final = frozenset({"p", "div", "li", "h2", "h3", "h4"})
+_CONDITIONAL_TAGS: Final = frozenset(t.strip() for t in sel.CONDITIONAL_SELECTOR.split(","))
 #: Whitespace collapsed inside a paragraph (ASCII, no-break and typographic spaces).
-_SPACES = re.compile(r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+")
+_SPACES: Final = re.compile(
+    r"[ \t\n\r\f\v\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]+"
+)
 #: Characters Python counts as whitespace that are kept as published (control characters).
-_NOT_SPACES_HERE = "\x1c\x1d\x1e\x1f\x85"
+_NOT_SPACES_HERE: Final = "\x1c\x1d\x1e\x1f\x85"
 #: Longer paragraphs are collapsed by _SPACES, not split into words (one string a word).
-_SPLIT_MAX_CHARS = 100_000
+_SPLIT_MAX_CHARS: Final = 100_000
 
 #: Above this link density a container inside the body is a link list and is dropped.
-MAX_LINK_DENSITY = 0.5
+MAX_LINK_DENSITY: Final = 0.5
 #: A container holding this share of the body's article text is never pruned.
-KEEP_SHARE = 0.2
+KEEP_SHARE: Final = 0.2
 #: Above this link density a container with few commas and little text is dropped.
-MAX_LINK_DENSITY_SHORT = 0.25
-SHORT_CONTAINER_CHARS = 400
+MAX_LINK_DENSITY_SHORT: Final = 0.25
+SHORT_CONTAINER_CHARS: Final = 400
 #: A container holding this share of the body's text is judged on link density alone.
-MAIN_PART_SHARE = 0.5
+MAIN_PART_SHARE: Final = 0.5
 #: A block holding a <time> and at most this much other text is a dateline.
-DATELINE_EXTRA_CHARS = 20
+DATELINE_EXTRA_CHARS: Final = 20
 #: A trailer heading ends the article only after this share of its text.
-TRAILER_MIN_SHARE = 0.4
-TRAILER_HEADING_MAX_CHARS = 60
+TRAILER_MIN_SHARE: Final = 0.4
+TRAILER_HEADING_MAX_CHARS: Final = 60
 #: Blocks after a trailer heading shorter than this on average are teasers, not article.
-TEASER_MAX_CHARS = 200
+TEASER_MAX_CHARS: Final = 200
 #: Short lines checked against the furniture patterns.
-FURNITURE_MAX_CHARS = 250
+FURNITURE_MAX_CHARS: Final = 250
 
 
 class Block(NamedTuple):

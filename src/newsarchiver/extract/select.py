@@ -11,10 +11,11 @@ reused.
 from __future__ import annotations
 
 import threading
+from typing import Final
 
 from selectolax.lexbor import LexborCSSSelector, LexborHTMLParser, LexborNode
 
-_engines = threading.local()
+_engines: Final = threading.local()
 
 
 def select(where: LexborNode | LexborHTMLParser, query: str) -> list[LexborNode]:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 import re
+from typing import Final
 
 from newsarchiver.extract import selectors as sel
 from newsarchiver.extract.render import Block, collapse_spaces
 
 #: The JSON-LD body replaces the extracted one only when it is this much longer.
-MIN_GAIN = 1.5
+MIN_GAIN: Final = 1.5
 #: Share of the JSON-LD paragraphs that must be found in the page's own text.
-MIN_FOUND_SHARE = 0.8
+MIN_FOUND_SHARE: Final = 0.8
 #: Characters of each paragraph looked up in the page text.
-PROBE_CHARS = 80
+PROBE_CHARS: Final = 80
 
-_MARKUP = re.compile(r"<[a-zA-Z/][^>]*>")
+_MARKUP: Final = re.compile(r"<[a-zA-Z/][^>]*>")
 
 
 def plausible_json_ld_blocks(

@@ -12,6 +12,7 @@ the parsed tree as well.
 from __future__ import annotations
 
 from itertools import accumulate
+from typing import Final
 
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
@@ -25,7 +26,7 @@ def _node_kind(html: str) -> int:
 
 
 #: Lexbor's tag id of text nodes (``text()`` collects exactly these).
-TEXT_NODE = _node_kind("<p>x</p>")
+TEXT_NODE: Final = _node_kind("<p>x</p>")
 
 
 class Subtree:
@@ -59,6 +60,8 @@ class Subtree:
         tags = [root.tag or ""]
         parents = [-1]
         text_starts = [0]
+        ends = [0]
+        text_ends = [0]
         texts: list[str] = []
         worded: set[int] = set()
         add_node, add_tag, add_parent = nodes.append, tags.append, parents.append
@@ -66,8 +69,8 @@ class Subtree:
         # Depth first, without recursion (pages nest tens of thousands deep), from
         # sibling to sibling: for each open element, the index of its parent and the
         # node the walk goes on with there (the element's next sibling).
-        resume: list[tuple[int, LexborNode | None]] = []
-        closed: list[tuple[int, int, int]] = []
+        open_parents: list[int] = []
+        open_next: list[LexborNode | None] = []
         parent, child = 0, root.first_child
         while True:
             while child is not None:
@@ -93,18 +96,18 @@ class Subtree:
                 add_tag(name)
                 add_parent(parent)
                 text_starts.append(len(texts))
-                resume.append((parent, child.next))
+                ends.append(0)
+                text_ends.append(0)
+                open_parents.append(parent)
+                open_next.append(child.next)
                 parent, child = index, child.first_child
-            closed.append((parent, len(nodes), len(texts)))
-            if not resume:
+            # The element ``parent`` is closed: its descendants and text end here.
+            ends[parent] = len(nodes)
+            text_ends[parent] = len(texts)
+            if not open_parents:
                 break
-            parent, child = resume.pop()
+            parent, child = open_parents.pop(), open_next.pop()
         count = len(nodes)
-        ends = [0] * count
-        text_ends = [0] * count
-        for element, end, text_end in closed:
-            ends[element] = end
-            text_ends[element] = text_end
         self.nodes = nodes
         self.tags = tags
         self.parents = parents
