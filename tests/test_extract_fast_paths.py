@@ -220,6 +220,16 @@ def test_collapsed_spaces_are_those_of_the_pattern(text: str) -> None:
     assert collapse_spaces(text) == re.sub(r"\s+", " ", text).strip()
 
 
+@pytest.mark.parametrize("name", [
+    "", "-", "_", "--x__", "main", "post-7950", "author_bio-box", "lg:col-8", "a.b/c",
+    "relatedArticles", "storyBody", "URLList", "HTML5Video", "ABC", "x2Y", "9lives",
+    "caf\u00e9-menu", "\u00e9t\u00e9", "\u0130tem", "\u212aelvin", "\u017fhare", "nav\u00a0bar",
+    "ad--slot", "Ad-Slot", "has-sidebar", "\u0627\u0644\u0645\u0642\u0627\u0644-body",
+])
+def test_class_name_tokens_are_those_of_the_pattern(name: str) -> None:
+    assert clean.name_tokens(name) == [t.lower() for t in sel.TOKEN_RE.findall(name)]
+
+
 @pytest.mark.parametrize(("count", "found"), [(5, 4), (5, 3), (10, 8), (10, 7), (7, 6), (7, 5)])
 def test_json_ld_body_is_taken_with_the_share_of_paragraphs_found(count: int, found: int) -> None:
     paragraphs = [f"Paragraph {i} of the article body, long enough to count." for i in range(count)]
