@@ -71,6 +71,22 @@ def test_drop_tags_removes_what_the_drop_selectors_select() -> None:
         assert actual.html == expected.html
 
 
+def test_chrome_by_tag_is_found_by_the_drop_walk_and_judged_as_selected() -> None:
+    chrome_tags = ",".join(sorted(sel.CHROME_TAGS))
+    for html in (*(p.read_text("utf-8", "replace") for p in PAGES), TRICKY,
+                 "<nav><div hidden><aside>a</aside></div><p>x</p></nav><button><nav>b"):
+        walked, selected = LexborHTMLParser(html), LexborHTMLParser(html)
+        root, other = walked.body or walked.root, selected.body or selected.root
+        assert root is not None and other is not None
+        chrome = clean.drop_tags(root)
+        clean.drop_tags(other)
+        alive = [node for node in chrome if node.parent is not None]
+        assert _keys(alive) == _keys(root.css(chrome_tags))
+        clean.drop_furniture(root, chrome)
+        clean.drop_furniture(other)
+        assert walked.html == selected.html
+
+
 def test_the_shared_selector_engine_selects_as_each_page_s_own() -> None:
     queries = (clean._DROP_CANDIDATES, sel.CLASSED_SELECTOR, "p", "[itemprop]", "time")
     trees = _trees()
@@ -109,7 +125,7 @@ def test_plain_absolute_urls_are_those_urljoin_gives_back(base: str) -> None:
 
 
 def test_paragraphs_that_come_twice_are_those_with_chrome_attributes() -> None:
-    attributes = ",".join(s for s in sel.CHROME_SELECTORS if s.startswith("["))
+    attributes = ",".join(sel.CHROME_ATTRIBUTE_SELECTORS)
     for tree in _trees():
         root = tree.body or tree.root
         assert root is not None

@@ -119,13 +119,13 @@ def extract(html: str, url: str | None = None, rules: SiteRules | None = None) -
         raise ExtractionError("HTML could not be parsed: no document element", url=url)
     # Scripts, styles, images, captions and bylines go whichever way the body is found;
     # the JSON-LD body is checked against the text left (not against the JSON-LD).
-    drop_tags(root)
+    chrome = drop_tags(root)
     page_text = root.text() if meta.json_ld_body else ""
     if rules is not None:
         notes.extend(remove_selectors(tree, rules.remove_selectors))
     nodes = _site_body(tree, rules, notes) if rules is not None else None
     if nodes is None:
-        drop_furniture(root)
+        drop_furniture(root, chrome)
         choice = find_body(root)
         blocks = render(choice.tree, choice.nodes, meta.title, choice.article_chars)
     else:

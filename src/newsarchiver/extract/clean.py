@@ -18,11 +18,12 @@ _FREQUENT_TAGS: Final = (
     "col", "use", "article", "b", "tr", "section", "h4",
 )
 _DROP_TAGS: Final = frozenset(sel.DROP_TAGS)
-if _DROP_TAGS & set(_FREQUENT_TAGS):
-    raise ValueError("a dropped tag is listed as a frequent kept one")
+if (_DROP_TAGS | sel.CHROME_TAGS) & set(_FREQUENT_TAGS):
+    raise ValueError("a dropped or chrome tag is listed as a frequent kept one")
 _DROP_CANDIDATES: Final = f":not({','.join(_FREQUENT_TAGS)}),[itemprop],[rel=author]"
-_CHROME_SELECTOR: Final = ",".join(sel.CHROME_SELECTORS)
-_PARAGRAPH_OR_CHROME_SELECTOR: Final = ",".join(("p", *sel.CHROME_SELECTORS))
+#: Chrome by attribute, with the paragraphs (chrome by tag comes from the walk of
+#: :func:`drop_tags`: those tags are none of the frequent ones).
+_PARAGRAPH_OR_CHROME_SELECTOR: Final = ",".join(("p", *sel.CHROME_ATTRIBUTE_SELECTORS))
 
 #: A furniture-looking node holding more than this share of the page's paragraph text
 #: is a wrapper of the article (e.g. ``<div class="page has-sidebar">``) and is kept.
@@ -114,9 +115,8 @@ def _name_signals(name: str) -> int:
     found = 0
     if _PAIRING.isdisjoint(tokens):
         # No modifier and no first token of a two-token word: just the tokens' words.
-        cached = _TOKEN_SIGNALS.get
         for token in tokens:
-            bits = cached(token)
+            bits = _TOKEN_SIGNALS.get(token)
             found |= _token_signals(token) if bits is None else bits
         return found
     skip = False
@@ -222,15 +222,21 @@ def _labelled_box(heading: LexborNode) -> LexborNode | None:
     return box if child is not None and child.mem_id == heading.mem_id else None
 
 
-def drop_tags(root: LexborNode) -> None:
+def drop_tags(root: LexborNode) -> list[LexborNode]:
     """Remove the elements that never hold article text: those of
     :data:`~.selectors.DROP_TAGS` and those with the attribute values of
-    ``DROP_ITEMPROPS`` and ``DROP_RELS``."""
+    ``DROP_ITEMPROPS`` and ``DROP_RELS``. Return the elements of
+    :data:`~.selectors.CHROME_TAGS`, in document order, for :func:`drop_furniture` (the
+    same walk finds them)."""
+    chrome: list[LexborNode] = []
     for node, times in zip(*distinct(select(root, _DROP_CANDIDATES)), strict=True):
         # An infrequent tag that comes once has neither attribute.
         tag = node.tag
         if tag in _DROP_TAGS or ((times > 1 or tag in _FREQUENT_TAGS) and _dropped_by(node)):
             node.remove()
+        elif tag in sel.CHROME_TAGS:
+            chrome.append(node)
+    return chrome
 
 
 def _dropped_by(node: LexborNode) -> bool:
@@ -241,34 +247,38 @@ def _dropped_by(node: LexborNode) -> bool:
     )
 
 
-def drop_furniture(root: LexborNode) -> None:
-    """Remove page chrome and class/id-marked furniture (after :func:`drop_tags`)."""
-    # One walk finds the paragraphs (to measure the page) and the chrome. A paragraph
-    # that comes once matched "p" only: it has no chrome attribute.
+def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = None) -> None:
+    """Remove page chrome and class/id-marked furniture (after :func:`drop_tags`, whose
+    list of chrome elements by tag is ``chrome_tagged``; selected here if not given)."""
+    if chrome_tagged is None:
+        chrome_tagged = select(root, ",".join(sorted(sel.CHROME_TAGS)))
+    # One walk finds the paragraphs (to measure the page) and the chrome by attribute. A
+    # paragraph that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
-    chrome: list[LexborNode] = []
+    chrome = [node for node in chrome_tagged if node.parent is not None]
     nodes, counts = distinct(select(root, _PARAGRAPH_OR_CHROME_SELECTOR))
     for node, times in zip(nodes, counts, strict=True):
-        if node.tag == "p":
+        tag = node.tag
+        if tag == "p":
             paragraph_total += len(node.text())
             if times == 1:
                 continue
-        chrome.append(node)
+        if tag not in sel.CHROME_TAGS and tag not in ("html", "body") and _is_chrome(node):
+            chrome.append(node)
     # All the text counts only on pages without paragraphs.
     total = 0 if paragraph_total else len(root.text())
     if not paragraph_total and not total:
         return
-    # Chrome goes first: what it contains need not be judged by class/id. Nodes come in
-    # document order, so what is inside a removed one comes after it, detached.
-    removed = False
-    for node in chrome:
-        if removed and node.parent is None:
-            continue
-        if node.tag in ("html", "body") or not _is_chrome(node):
-            continue
-        if _held(node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE):
+    # Chrome goes first: what it contains need not be judged by class/id. Each element
+    # is judged on the text it holds before any chrome goes, whatever the order (chrome
+    # inside chrome that goes goes with it).
+    doomed = [
+        node for node in chrome
+        if _held(node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE)
+    ]
+    for node in doomed:
+        if node.parent is not None:
             node.remove()
-            removed = True
     # The same goes for class/id furniture: a doomed node goes at once.
     removed = False
     for node in select(root, sel.CLASSED_SELECTOR):

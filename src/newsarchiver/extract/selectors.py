@@ -29,8 +29,8 @@ TAG_LINK_SELECTOR: Final = "a[rel~=tag]"
 CHROME_TAGS: Final[frozenset[str]] = frozenset(
     {"nav", "aside", "footer", "header", "menu", "noscript"}
 )
-CHROME_SELECTORS: Final[tuple[str, ...]] = (
-    *sorted(CHROME_TAGS), "[hidden]", "[aria-hidden=true]", "[role]",
+CHROME_ATTRIBUTE_SELECTORS: Final[tuple[str, ...]] = (
+    "[hidden]", "[aria-hidden=true]", "[role]",
     "[style*='display:none' i]", "[style*='display: none' i]",
 )
 HIDDEN_STYLE_RE: Final = re.compile(r"display: ?none", re.IGNORECASE)

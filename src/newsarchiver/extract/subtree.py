@@ -64,8 +64,6 @@ class Subtree:
         text_ends = [0]
         texts: list[str] = []
         worded: set[int] = set()
-        add_node, add_tag, add_parent = nodes.append, tags.append, parents.append
-        add_text = texts.append
         # Depth first, without recursion (pages nest tens of thousands deep), from
         # sibling to sibling: for each open element, the index of its parent and the
         # node the walk goes on with there (the element's next sibling).
@@ -76,7 +74,7 @@ class Subtree:
             while child is not None:
                 text = child.text_content  # None but for text nodes
                 if text is not None:
-                    add_text(text)
+                    texts.append(text)
                     if text and not text.isspace():
                         worded.add(parent)
                     child = child.next
@@ -88,13 +86,13 @@ class Subtree:
                     name = names[kind] = (child.tag or "") if child.is_element_node else None
                 if name is None:
                     if kind == TEXT_NODE:
-                        add_text("")  # a text node without data
+                        texts.append("")  # a text node without data
                     child = child.next
                     continue
                 index = len(nodes)
-                add_node(child)
-                add_tag(name)
-                add_parent(parent)
+                nodes.append(child)
+                tags.append(name)
+                parents.append(parent)
                 text_starts.append(len(texts))
                 ends.append(0)
                 text_ends.append(0)
