@@ -255,7 +255,7 @@ def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = No
     # One walk finds the paragraphs (to measure the page) and the chrome by attribute. A
     # paragraph that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
-    chrome = [node for node in chrome_tagged if node.parent is not None]
+    attributed: list[LexborNode] = []
     nodes, counts = distinct(select(root, _PARAGRAPH_OR_CHROME_SELECTOR))
     for node, times in zip(nodes, counts, strict=True):
         tag = node.tag
@@ -264,18 +264,24 @@ def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = No
             if times == 1:
                 continue
         if tag not in sel.CHROME_TAGS and tag not in ("html", "body") and _is_chrome(node):
-            chrome.append(node)
+            attributed.append(node)
     # All the text counts only on pages without paragraphs.
     total = 0 if paragraph_total else len(root.text())
     if not paragraph_total and not total:
         return
-    # Chrome goes first: what it contains need not be judged by class/id. Each element
-    # is judged on the text it holds before any chrome goes, whatever the order (chrome
-    # inside chrome that goes goes with it).
+    # Chrome goes first: what it contains need not be judged by class/id. Each element is
+    # judged on all the text it holds, as in document order: chrome by attribute is
+    # judged first and goes last; chrome by tag, in document order, goes at once (what is
+    # inside it is then skipped).
     doomed = [
-        node for node in chrome
+        node for node in attributed
         if _held(node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE)
     ]
+    for node in chrome_tagged:
+        if node.parent is not None and _held(
+            node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE
+        ):
+            node.remove()
     for node in doomed:
         if node.parent is not None:
             node.remove()
