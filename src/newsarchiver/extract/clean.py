@@ -83,8 +83,11 @@ def signals(raw: str) -> int:
 
 
 def _value_signals(raw: str) -> int:
+    names = raw.split()
+    if len(names) == 1:
+        return _name_signals(names[0])  # cached as the value
     found = 0
-    for name in raw.split():
+    for name in names:
         bits = _NAME_SIGNALS.get(name)
         if bits is None:
             bits = _name_signals(name)
@@ -96,7 +99,7 @@ def _value_signals(raw: str) -> int:
 
 def name_tokens(name: str) -> list[str]:
     """The tokens of a class name (:data:`~.selectors.TOKEN_RE`), in lower case."""
-    if name.isascii() and name.islower():
+    if name.isascii() and name.lower() == name:
         # No capital letter: the tokens are the runs of letters and digits. Most names
         # are such, split by hyphens and underscores only (this is six times faster).
         plain = name.replace("_", "-")
@@ -113,12 +116,17 @@ def _name_signals(name: str) -> int:
     if len(tokens) <= 1:
         return _token_signals(tokens[0]) if tokens else 0
     found = 0
-    if _PAIRING.isdisjoint(tokens):
+    pairing = False
+    for token in tokens:
+        if token in _PAIRING:
+            pairing = True
+            break
+        bits = _TOKEN_SIGNALS.get(token)
+        found |= _token_signals(token) if bits is None else bits
+    if not pairing:
         # No modifier and no first token of a two-token word: just the tokens' words.
-        for token in tokens:
-            bits = _TOKEN_SIGNALS.get(token)
-            found |= _token_signals(token) if bits is None else bits
         return found
+    found = 0
     skip = False
     last = len(tokens) - 1
     first_parts, modifiers = sel.FIRST_PARTS, sel.MODIFIERS
