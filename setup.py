@@ -25,8 +25,8 @@ from setuptools.command.build_ext import build_ext
 
 #: The modules of ``newsarchiver.extract`` that are compiled (not its ``__init__``).
 COMPILED = (
-    "body", "bylines", "clean", "dates", "jsonld", "links", "metadata", "oversize",
-    "render", "select", "selectors", "structured_data", "subtree",
+    "body", "bylines", "clean", "dates", "extractor", "jsonld", "links", "metadata",
+    "oversize", "render", "select", "selectors", "structured_data", "subtree",
 )
 
 

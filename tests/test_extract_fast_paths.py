@@ -17,8 +17,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 from selectolax.lexbor import LexborHTMLParser, LexborNode
 
-from newsarchiver.extract import _not_article_phrase, bylines, clean, metadata, oversize
+from newsarchiver.extract import bylines, clean, metadata, oversize
 from newsarchiver.extract import selectors as sel
+from newsarchiver.extract.extractor import _not_article_phrase
 from newsarchiver.extract.render import Block, _is_furniture, collapse_spaces
 from newsarchiver.extract.select import distinct, has_ancestor, select
 from newsarchiver.extract.structured_data import MIN_FOUND_SHARE, plausible_json_ld_blocks
