@@ -27,6 +27,9 @@ from newsarchiver.models import Article, SiteRules
 MAX_HTML_CHARS: Final = 30_000_000
 #: A body this short next to a not-an-article phrase (consent, bot check, 404) is no article.
 NOT_ARTICLE_MAX_CHARS: Final = 1500
+#: Parsed without DOM mutation events: they only fill <selectedcontent> (inside <select>,
+#: which is dropped) and cost a little on every inserted node.
+_PARSE_OPTIONS: Final = LexborDocumentOptions.WO_EVENTS.value
 
 
 def _parse(html: str, url: str | None, notes: list[str]) -> LexborHTMLParser:
@@ -39,9 +42,7 @@ def _parse(html: str, url: str | None, notes: list[str]) -> LexborHTMLParser:
     html, cuts = bound_page(html)
     notes.extend(cuts)
     try:
-        # Without DOM mutation events: they only fill <selectedcontent> (inside <select>,
-        # which is dropped) and cost a little on every inserted node.
-        tree = LexborHTMLParser(html, options=LexborDocumentOptions.WO_EVENTS.value)
+        tree = LexborHTMLParser(html, options=_PARSE_OPTIONS)
     except Exception as exc:  # selectolax raises bare exceptions on parser failure
         raise ExtractionError(f"HTML could not be parsed: {exc}", url=url) from exc
     if tree.root is None:
