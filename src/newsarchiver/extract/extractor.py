@@ -78,7 +78,9 @@ def _site_body(
 
 def _not_article_phrase(text: str) -> re.Match[str] | None:
     """The first not-an-article phrase in ``text`` (:data:`~.selectors.NOT_ARTICLE_RE`)."""
-    if sel.ASCII_FOLDING.isdisjoint(text):
+    # One scan of the text for each folding character: a set's isdisjoint() would look
+    # each character of the text up in the set.
+    if not any(char in text for char in sel.ASCII_FOLDING):
         lowered = text.lower()
         if not any(word in lowered for word in sel.NOT_ARTICLE_WORDS):
             return None
