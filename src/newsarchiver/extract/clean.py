@@ -100,7 +100,7 @@ def name_tokens(name: str) -> list[str]:
     """The tokens of a class name (:data:`~.selectors.TOKEN_RE`), in lower case."""
     if name.isascii() and name.lower() == name:
         # No capital letter: the tokens are the runs of letters and digits. Most names
-        # are such, split by hyphens and underscores only (this is six times faster).
+        # are such, split by hyphens and underscores only: no pattern to run.
         plain = name.replace("_", "-")
         if plain.replace("-", "").isalnum():
             return [token for token in plain.split("-") if token]
@@ -206,11 +206,11 @@ def _is_prose(node: LexborNode, text: str, min_chars: int = 0) -> bool:
 
 
 def _is_chrome(node: LexborNode) -> bool:
-    """Whether a node found by the chrome selectors is chrome: those select any [role],
-    which is chrome only for the roles of :data:`~.selectors.CHROME_ROLES`."""
+    """Whether a node found by the chrome attribute selectors is chrome: those select
+    any [role], which is chrome only for the roles of :data:`~.selectors.CHROME_ROLES`."""
     attrs = node.attributes
     role = attrs.get("role")
-    if role is None or role in sel.CHROME_ROLES or node.tag in sel.CHROME_TAGS:
+    if role is None or role in sel.CHROME_ROLES:
         return True
     if "hidden" in attrs or attrs.get("aria-hidden") == "true":
         return True
