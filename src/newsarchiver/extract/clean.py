@@ -23,6 +23,8 @@ _DROP_CANDIDATES: Final = f":not({','.join(_FREQUENT_TAGS)}),[itemprop],[rel=aut
 #: Chrome by attribute, with the paragraphs (chrome by tag comes from the walk of
 #: :func:`drop_tags`: those tags are none of the frequent ones).
 _PARAGRAPH_OR_CHROME_SELECTOR: Final = ",".join(("p", *sel.CHROME_ATTRIBUTE_SELECTORS))
+#: Chrome by tag, for :func:`drop_furniture` called without the list of :func:`drop_tags`.
+_CHROME_TAG_SELECTOR: Final = ",".join(sorted(sel.CHROME_TAGS))
 
 #: A furniture-looking node holding more than this share of the page's paragraph text
 #: is a wrapper of the article (e.g. ``<div class="page has-sidebar">``) and is kept.
@@ -254,11 +256,15 @@ def _dropped_by(node: LexborNode) -> bool:
     )
 
 
-def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = None) -> None:
-    """Remove page chrome and class/id-marked furniture (after :func:`drop_tags`, whose
-    list of chrome elements by tag is ``chrome_tagged``; selected here if not given)."""
+def drop_chrome(
+    root: LexborNode, chrome_tagged: list[LexborNode] | None = None
+) -> tuple[int, int] | None:
+    """Remove the page chrome (by tag: ``chrome_tagged``, selected here if not given; by
+    attribute) that holds no more than :data:`STRONG_MAX_SHARE` of the page's text.
+    Return the characters of the page's paragraphs and, on a page without any, of all
+    its text; None for a page without text."""
     if chrome_tagged is None:
-        chrome_tagged = select(root, ",".join(sorted(sel.CHROME_TAGS)))
+        chrome_tagged = select(root, _CHROME_TAG_SELECTOR)
     # One walk finds the paragraphs (to measure the page) and the chrome by attribute. A
     # paragraph that comes once matched "p" only: it has no chrome attribute.
     paragraph_total = 0
@@ -275,24 +281,33 @@ def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = No
     # All the text counts only on pages without paragraphs.
     total = 0 if paragraph_total else len(root.text())
     if not paragraph_total and not total:
-        return
-    # Chrome goes first: what it contains need not be judged by class/id. Each element is
-    # judged on all the text it holds, as in document order: chrome by attribute is
-    # judged first and goes last; chrome by tag, in document order, goes at once (what is
-    # inside it is then skipped).
-    doomed = [
-        node for node in attributed
-        if _held(node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE)
-    ]
+        return None
+    # Each element is judged on all the text it holds, as in document order: chrome by
+    # attribute is judged first and goes last; chrome by tag, in document order, goes at
+    # once (what is inside it is then skipped).
+    doomed = [node for node in attributed if _chrome_goes(node, paragraph_total, total)]
     for node in chrome_tagged:
-        if node.parent is not None and _held(
-            node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE
-        ):
+        if node.parent is not None and _chrome_goes(node, paragraph_total, total):
             node.remove()
     for node in doomed:
         if node.parent is not None:
             node.remove()
-    # The same goes for class/id furniture: a doomed node goes at once.
+    return paragraph_total, total
+
+
+def _chrome_goes(node: LexborNode, paragraph_total: int, total: int) -> bool:
+    return _held(node, len(node.text()), paragraph_total, total, STRONG_MAX_SHARE)
+
+
+def drop_furniture(root: LexborNode, chrome_tagged: list[LexborNode] | None = None) -> None:
+    """Remove page chrome and class/id-marked furniture (after :func:`drop_tags`, whose
+    list of chrome elements by tag is ``chrome_tagged``; selected here if not given)."""
+    measured = drop_chrome(root, chrome_tagged)
+    if measured is None:
+        return
+    paragraph_total, total = measured
+    # Chrome went first: what it held need not be judged by class/id. A node judged by
+    # its class/id that goes goes at once.
     removed = False
     for node in select(root, sel.CLASSED_SELECTOR):
         if removed and node.parent is None:
